@@ -1,0 +1,358 @@
+"""Load extract drops into DuckDB's `raw` schema, file by file, each file in one transaction.
+
+- Drops load in date order; a file already loaded with the same checksum is skipped,
+  so loading a drop twice changes nothing.
+- A re-delivered file with different content replaces that drop's earlier version of it.
+- A file that cannot be read as a whole is rejected whole (logged with the reason); the
+  rest of the drop still loads.
+- Rows that break the file's contract go to `raw.quarantine`; for every file,
+  rows read = rows loaded + rows quarantined.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from data_contracts.extracts import CONTRACTS_BY_FILE, ExtractContract
+from ingest.encoding import DecodedFile, decode_bytes, sha256_of
+from ingest.errors import FileRejected, IngestError
+from ingest.raw_schema import ensure_raw_schema, items_table_columns, table_columns
+from ingest.readers import ReadResult, read_csv, read_jsonl
+from ingest.sql import PARSE_MACROS, ident
+from ingest.validate import check_rows
+
+log = logging.getLogger(__name__)
+
+DROP_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+@dataclass(frozen=True)
+class Drop:
+    drop_date: date
+    path: Path
+
+    def files(self) -> list[str]:
+        """Every file in the drop, as a path relative to it (hidden files included)."""
+        return sorted(
+            p.relative_to(self.path).as_posix() for p in self.path.rglob("*") if p.is_file()
+        )
+
+
+@dataclass
+class FileLoad:
+    drop_date: date
+    source_file: str
+    status: str  # loaded | rejected | unknown | unchanged
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    message: str = ""
+    seconds: float = 0.0
+
+
+@dataclass
+class IngestResult:
+    run_id: str
+    drops: list[date] = field(default_factory=list)
+    files: list[FileLoad] = field(default_factory=list)
+    ignored: list[str] = field(
+        default_factory=list
+    )  # entries of the extracts root that are no drop
+
+    def count(self, status: str) -> int:
+        return sum(1 for f in self.files if f.status == status)
+
+    @property
+    def rows_loaded(self) -> int:
+        return sum(f.rows_loaded for f in self.files)
+
+    @property
+    def rows_quarantined(self) -> int:
+        return sum(f.rows_quarantined for f in self.files)
+
+
+def discover_drops(extracts_dir: Path) -> tuple[list[Drop], list[str]]:
+    """Drop folders (named YYYY-MM-DD) in date order, and the names of anything else."""
+    if not extracts_dir.is_dir():
+        raise IngestError(f"extracts folder {extracts_dir} does not exist or is not a folder")
+    drops, ignored = [], []
+    for entry in sorted(extracts_dir.iterdir()):
+        if entry.is_dir() and DROP_NAME.match(entry.name):
+            try:
+                drops.append(Drop(date.fromisoformat(entry.name), entry))
+                continue
+            except ValueError:
+                pass
+        ignored.append(entry.name)
+    return drops, ignored
+
+
+def ingest_extracts(
+    extracts_dir: Path,
+    db_path: Path,
+    on_file: Callable[[FileLoad], None] | None = None,
+    on_drops: Callable[[list[Drop], int], None] | None = None,
+) -> IngestResult:
+    """Load every drop under `extracts_dir` that is not loaded yet into `db_path`."""
+    drops, ignored = discover_drops(extracts_dir)
+    result = IngestResult(run_id=uuid.uuid4().hex[:12], ignored=ignored)
+    for name in ignored:
+        if not name.startswith(("_", ".")):
+            log.warning("%s/%s is not a drop folder (YYYY-MM-DD); not loaded", extracts_dir, name)
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(db_path))
+    try:
+        con.execute(PARSE_MACROS).fetchall()
+        ensure_raw_schema(con)
+        if on_drops is not None:
+            on_drops(drops, sum(len(d.files()) for d in drops))
+        for drop in drops:
+            result.drops.append(drop.drop_date)
+            for source_file in drop.files():
+                loaded = load_file(con, drop, source_file, result.run_id)
+                result.files.append(loaded)
+                if loaded.status == "loaded":
+                    log.info(
+                        "drop %s %s: %s read, %s loaded, %s quarantined (%.2f s)",
+                        drop.drop_date,
+                        source_file,
+                        f"{loaded.rows_read:,}",
+                        f"{loaded.rows_loaded:,}",
+                        f"{loaded.rows_quarantined:,}",
+                        loaded.seconds,
+                    )
+                if on_file is not None:
+                    on_file(loaded)
+    finally:
+        con.close()
+    return result
+
+
+def _last_checksum(con: duckdb.DuckDBPyConnection, drop: date, source_file: str) -> str | None:
+    row = con.execute(
+        "SELECT sha256 FROM raw.load_log WHERE drop_date = ? AND source_file = ? "
+        "ORDER BY finished_at DESC LIMIT 1",
+        [drop, source_file],
+    ).fetchall()
+    return row[0][0] if row else None
+
+
+def load_file(
+    con: duckdb.DuckDBPyConnection, drop: Drop, source_file: str, run_id: str
+) -> FileLoad:
+    started = datetime.now()
+    clock = time.perf_counter()
+    path = drop.path / source_file
+    data = path.read_bytes()
+    digest = sha256_of(data)
+    if _last_checksum(con, drop.drop_date, source_file) == digest:
+        return FileLoad(drop.drop_date, source_file, "unchanged", message="already loaded")
+    contract = CONTRACTS_BY_FILE.get(source_file)
+    log_row = {
+        "run_id": run_id,
+        "drop_date": drop.drop_date,
+        "source_file": source_file,
+        "sha256": digest,
+        "size_bytes": len(data),
+        "encoding": None,
+        "rows_read": 0,
+        "rows_loaded": 0,
+        "rows_quarantined": 0,
+        "extra_columns": None,
+        "missing_columns": None,
+        "read_method": None,
+        "started_at": started,
+    }
+    con.execute("BEGIN TRANSACTION")
+    try:
+        if contract is None:
+            outcome = FileLoad(
+                drop.drop_date,
+                source_file,
+                "unknown",
+                message=f"{source_file} is not an extract file named in EXTRACTS.md; not loaded",
+            )
+            log.warning("drop %s: %s", drop.drop_date, outcome.message)
+        else:
+            _forget_earlier_delivery(con, contract, drop.drop_date, source_file)
+            try:
+                decoded = decode_bytes(data, source_file)
+                outcome = _load_rows(con, contract, drop, decoded, path, run_id, log_row)
+            except FileRejected as rejected:
+                outcome = FileLoad(drop.drop_date, source_file, "rejected", message=str(rejected))
+                log.error("drop %s: rejected %s", drop.drop_date, rejected)
+        outcome.seconds = time.perf_counter() - clock
+        _write_load_log(con, log_row, outcome)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return outcome
+
+
+def _forget_earlier_delivery(
+    con: duckdb.DuckDBPyConnection, contract: ExtractContract, drop: date, source_file: str
+) -> None:
+    """A changed re-delivery of a drop's file replaces what that drop loaded before."""
+    tables = [contract.table] + ([contract.items.table] if contract.items else [])
+    for table in tables:
+        con.execute(
+            f"DELETE FROM raw.{ident(table)} WHERE _drop_date = ? AND _source_file = ?",
+            [drop, source_file],
+        )
+    con.execute(
+        "DELETE FROM raw.quarantine WHERE drop_date = ? AND source_file = ?", [drop, source_file]
+    )
+
+
+def _load_rows(
+    con: duckdb.DuckDBPyConnection,
+    contract: ExtractContract,
+    drop: Drop,
+    decoded: DecodedFile,
+    path: Path,
+    run_id: str,
+    log_row: dict,
+) -> FileLoad:
+    if contract.format == "jsonl":
+        read: ReadResult = read_jsonl(con, decoded, contract)
+    else:
+        read = read_csv(con, path, decoded, contract)
+    check_rows(con, contract, drop.drop_date)
+    loaded_at = datetime.now()
+    source_file = contract.source_file
+
+    names = [name for name, _ in table_columns(contract)]
+    data_columns = [c.name for c in contract.columns]
+    select = ", ".join([ident(n) for n in data_columns] + ["?", "?", "_line", "?", "_extra"])
+    con.execute(
+        f"INSERT INTO raw.{ident(contract.table)} ({', '.join(map(ident, names))}) "
+        f"SELECT {select} FROM wm_checked WHERE len(violations) = 0 ORDER BY _line",
+        [drop.drop_date, source_file, loaded_at],
+    )
+    rows_loaded = con.execute(
+        "SELECT count(*) FROM wm_checked WHERE len(violations) = 0"
+    ).fetchall()[0][0]
+    if contract.items is not None:
+        item_names = [name for name, _ in items_table_columns(contract)]
+        item_select = ", ".join(
+            [f"p.{ident(k)}" for k in contract.key]
+            + ["i._item_index"]
+            + [f"i.{ident(c.name)}" for c in contract.items.columns]
+            + ["?", "?", "i._line", "?"]
+        )
+        con.execute(
+            f"INSERT INTO raw.{ident(contract.items.table)} ({', '.join(map(ident, item_names))}) "
+            f"SELECT {item_select} FROM wm_checked_items AS i JOIN wm_checked AS p USING (_line) "
+            f"WHERE len(p.violations) = 0 ORDER BY i._line, i._item_index",
+            [drop.drop_date, source_file, loaded_at],
+        )
+    quarantined = _quarantine(con, drop.drop_date, source_file, read, run_id, loaded_at)
+    if read.rows_read != rows_loaded + quarantined:
+        raise IngestError(
+            f"{source_file} in drop {drop.drop_date}: row accounting failed "
+            f"(read {read.rows_read}, loaded {rows_loaded}, quarantined {quarantined})"
+        )
+    log_row.update(
+        encoding=decoded.encoding,
+        rows_read=read.rows_read,
+        rows_loaded=rows_loaded,
+        rows_quarantined=quarantined,
+        extra_columns=read.extra_columns or None,
+        missing_columns=read.missing_optional_columns or None,
+        read_method=read.method,
+    )
+    notes = []
+    if read.extra_columns:
+        notes.append(f"unknown column(s) kept in _extra: {', '.join(read.extra_columns)}")
+    if read.missing_optional_columns:
+        notes.append(
+            f"optional column(s) missing, loaded as empty: "
+            f"{', '.join(read.missing_optional_columns)}"
+        )
+    for note in notes:
+        log.warning("drop %s: %s: %s", drop.drop_date, source_file, note)
+    return FileLoad(
+        drop.drop_date,
+        source_file,
+        "loaded",
+        rows_read=read.rows_read,
+        rows_loaded=rows_loaded,
+        rows_quarantined=quarantined,
+        message="; ".join(notes),
+    )
+
+
+def _quarantine(
+    con: duckdb.DuckDBPyConnection,
+    drop: date,
+    source_file: str,
+    read: ReadResult,
+    run_id: str,
+    quarantined_at: datetime,
+) -> int:
+    bad = con.execute(
+        """SELECT _line, violations[1].rule, violations[1].column, violations[1].message,
+                  _key_text, CAST(to_json(violations) AS VARCHAR)
+           FROM wm_checked WHERE len(violations) > 0
+           UNION ALL
+           SELECT _line, rule, NULL, message, NULL, NULL FROM wm_malformed
+           ORDER BY 1"""
+    ).fetchall()
+    if not bad:
+        return 0
+    originals = read.original_text([row[0] for row in bad])
+    malformed = {row[0]: row[3] for row in con.execute("SELECT * FROM wm_malformed").fetchall()}
+    table = pa.table(
+        {
+            "run_id": [run_id] * len(bad),
+            "drop_date": [drop] * len(bad),
+            "source_file": [source_file] * len(bad),
+            "line": [row[0] for row in bad],
+            "column_name": [row[2] for row in bad],
+            "rule": [row[1] for row in bad],
+            "message": [row[3] for row in bad],
+            "key_text": [row[4] for row in bad],
+            "original_text": [malformed.get(row[0]) or originals.get(row[0]) for row in bad],
+            "violations": [row[5] for row in bad],
+            "quarantined_at": [quarantined_at] * len(bad),
+        }
+    )
+    con.register("wm_quarantine_arrow", table)
+    con.execute("INSERT INTO raw.quarantine SELECT * FROM wm_quarantine_arrow")
+    con.unregister("wm_quarantine_arrow")
+    return len(bad)
+
+
+def _write_load_log(con: duckdb.DuckDBPyConnection, row: dict, outcome: FileLoad) -> None:
+    row = row | {
+        "status": outcome.status,
+        "message": outcome.message or None,
+        "finished_at": datetime.now(),
+    }
+    columns = list(row)
+    con.execute(
+        f"INSERT INTO raw.load_log ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+        [row[c] for c in columns],
+    )
+
+
+def quarantine_summary(db_path: Path) -> list[tuple[str, str, int]]:
+    """(source_file, rule, rows) over the whole quarantine, for reports."""
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        return con.execute(
+            "SELECT source_file, rule, count(*) FROM raw.quarantine GROUP BY ALL ORDER BY ALL"
+        ).fetchall()
+
+
+__all__ = ["Drop", "FileLoad", "IngestResult", "discover_drops", "ingest_extracts"]

@@ -1,0 +1,385 @@
+"""Read a decoded extract into a DuckDB temp table of text values, one row per delivered row.
+
+Every reader produces the same shape, so validation does not care where rows came
+from:
+
+- `wm_src`: `_line` (physical line in the file where the row starts), one VARCHAR
+  column per contract column (NULL where the file lacks the column), `_extra`
+  (unknown columns as JSON, NULL when there are none); for JSON Lines also
+  `_item_count`.
+- `wm_src_items` (JSON Lines only): `_line`, `_item_index`, one VARCHAR per item column.
+- `wm_malformed`: rows that could not be split into fields: `_line`, `rule`, `message`,
+  `original`.
+
+CSV is read by DuckDB's reader when every record sits on one physical line (the
+usual case, and the fast one); files with multi-line quoted fields or blank lines
+go through a careful line-by-line reader that keeps exact line numbers and can step
+past a broken quote without losing the rest of the file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from data_contracts.extracts import Column, ExtractContract
+from ingest.encoding import DecodedFile
+from ingest.errors import FileRejected
+from ingest.sql import ident, literal
+
+# A quoted field may hold newlines; past this many lines an open quote is taken to be broken.
+MAX_RECORD_LINES = 200
+
+
+@dataclass
+class ReadResult:
+    rows_read: int
+    method: str  # "duckdb" or "lines"
+    extra_columns: list[str] = field(default_factory=list)
+    missing_optional_columns: list[str] = field(default_factory=list)
+    # line number -> delivered text of that row, looked up only for quarantined rows
+    original_text: Callable[[list[int]], dict[int, str]] = lambda lines: {}
+
+
+def _physical_lines(text: str) -> list[str]:
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [line[:-1] if line.endswith("\r") else line for line in lines]
+
+
+def _lines_lookup(text: str) -> Callable[[list[int]], dict[int, str]]:
+    def lookup(wanted: list[int]) -> dict[int, str]:
+        lines = _physical_lines(text)
+        return {n: lines[n - 1] for n in wanted if 0 < n <= len(lines)}
+
+    return lookup
+
+
+# ---------------------------------------------------------------------------- CSV
+
+
+def parse_header(text: str, contract: ExtractContract) -> tuple[list[str], list[str], list[str]]:
+    """The file's column names, its unknown columns and the optional contract columns it lacks.
+
+    Raises FileRejected when a key or required column is missing or a name repeats.
+    """
+    first_line = text.split("\n", 1)[0].rstrip("\r")
+    try:
+        header = next(csv.reader([first_line]))
+    except (csv.Error, StopIteration):
+        header = []
+    header = [name.strip() for name in header]
+    if not any(header):
+        raise FileRejected(contract.source_file, "no header row: the first line is empty", line=1)
+    repeated = sorted({name for name in header if header.count(name) > 1})
+    if repeated:
+        raise FileRejected(
+            contract.source_file, f"the header repeats column(s) {', '.join(repeated)}", line=1
+        )
+    needed = [c.name for c in contract.columns if c.required or c.name in contract.key]
+    missing_needed = [name for name in needed if name not in header]
+    if missing_needed:
+        raise FileRejected(
+            contract.source_file,
+            f"missing required column(s) {', '.join(missing_needed)}; "
+            f"the header has: {', '.join(header)[:300]}",
+            line=1,
+        )
+    known = {c.name for c in contract.columns}
+    extra = [name or f"column_{i + 1}" for i, name in enumerate(header) if name not in known]
+    missing_optional = [c.name for c in contract.columns if c.name not in header]
+    return header, extra, missing_optional
+
+
+def _src_select(header: list[str], contract: ExtractContract, positional: bool) -> str:
+    """Select contract columns (by position c0..cN or by name) plus `_extra` as JSON."""
+
+    def source(i: int) -> str:
+        return ident(f"c{i}") if positional else ident(header[i] or f"column_{i + 1}")
+
+    position = {name: i for i, name in enumerate(header)}
+    parts = [
+        f"{source(position[c.name])} AS {ident(c.name)}"
+        if c.name in position
+        else f"CAST(NULL AS VARCHAR) AS {ident(c.name)}"
+        for c in contract.columns
+    ]
+    known = {c.name for c in contract.columns}
+    extras = [(i, name or f"column_{i + 1}") for i, name in enumerate(header) if name not in known]
+    if extras:
+        pairs = ", ".join(f"{literal(name)}, {source(i)}" for i, name in extras)
+        parts.append(f"CAST(json_object({pairs}) AS VARCHAR) AS _extra")
+    else:
+        parts.append("CAST(NULL AS VARCHAR) AS _extra")
+    return ", ".join(parts)
+
+
+def read_csv(
+    con: duckdb.DuckDBPyConnection, path: Path, decoded: DecodedFile, contract: ExtractContract
+) -> ReadResult:
+    header, extra, missing_optional = parse_header(decoded.text, contract)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE wm_malformed "
+        "(_line BIGINT, rule VARCHAR, message VARCHAR, original VARCHAR)"
+    )
+    result = _read_csv_duckdb(con, path, decoded, contract, header)
+    if result is None:
+        result = _read_csv_lines(con, decoded, contract, header)
+    result.extra_columns = extra
+    result.missing_optional_columns = missing_optional
+    return result
+
+
+def _read_csv_duckdb(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    decoded: DecodedFile,
+    contract: ExtractContract,
+    header: list[str],
+) -> ReadResult | None:
+    """DuckDB's reader; None when line numbers could not be kept exact (multi-line records)."""
+    lines = _physical_lines(decoded.text)
+    data_lines = len(lines) - 1
+    if any(not line.strip() for line in lines[1:]):
+        return None  # blank lines: DuckDB skips them, which would shift line numbers
+    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header))) + "}"
+    with tempfile.TemporaryDirectory(prefix="wmsight-") as tmp:
+        readable = path
+        if decoded.encoding != "utf-8":
+            readable = Path(tmp) / "utf8.csv"
+            readable.write_text(decoded.text, encoding="utf-8")
+        try:
+            con.execute(
+                "DROP TABLE IF EXISTS wm_rejects; DROP TABLE IF EXISTS wm_reject_scans"
+            ).fetchall()
+            con.execute(
+                f"""CREATE OR REPLACE TEMP TABLE wm_csv AS
+                SELECT row_number() OVER () AS _rec, *
+                FROM read_csv(?, header = true, auto_detect = false, columns = {columns},
+                    delim = ',', quote = '"', escape = '"', strict_mode = true,
+                    store_rejects = true, rejects_table = 'wm_rejects',
+                    rejects_scan = 'wm_reject_scans', max_line_size = 10000000)""",
+                [str(readable)],
+            )
+        except duckdb.Error:
+            return None
+    rejected = con.execute(
+        "SELECT line, any_value(error_type), any_value(error_message), any_value(csv_line) "
+        "FROM wm_rejects GROUP BY line ORDER BY line"
+    ).fetchall()
+    records = con.execute("SELECT count(*) FROM wm_csv").fetchall()[0][0]
+    if records + len(rejected) != data_lines:
+        return None
+    # One record per physical line: the k-th good record sits on the k-th line not rejected.
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE wm_rejected_lines AS SELECT unnest(?::BIGINT[]) AS line",
+        [[row[0] for row in rejected]],
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE wm_src AS
+        WITH good_lines AS (
+            SELECT line, row_number() OVER (ORDER BY line) AS _rec
+            FROM range(2, {data_lines + 2}) AS r(line)
+            WHERE line NOT IN (SELECT line FROM wm_rejected_lines)
+        )
+        SELECT g.line AS _line, {_src_select(header, contract, positional=True)}
+        FROM wm_csv JOIN good_lines AS g USING (_rec)
+        ORDER BY _line"""
+    )
+    if rejected:
+        malformed = [
+            (line, "malformed_row", f"{error_type.lower()}: {message}", original)
+            for line, error_type, message, original in rejected
+        ]
+        con.executemany("INSERT INTO wm_malformed VALUES (?, ?, ?, ?)", malformed)
+    con.execute("DROP TABLE wm_csv")
+    return ReadResult(
+        rows_read=records + len(rejected),
+        method="duckdb",
+        original_text=_lines_lookup(decoded.text),
+    )
+
+
+def _read_csv_lines(
+    con: duckdb.DuckDBPyConnection,
+    decoded: DecodedFile,
+    contract: ExtractContract,
+    header: list[str],
+) -> ReadResult:
+    """Line-by-line reader: exact line numbers, multi-line fields, recovery from broken quotes."""
+    lines = _physical_lines(decoded.text)
+    width = len(header)
+    rows: list[list[str]] = []
+    starts: list[int] = []
+    originals: dict[int, str] = {}
+    malformed: list[tuple[int, str, str, str]] = []
+    index = 1  # lines[0] is the header
+    while index < len(lines):
+        line_no = index + 1
+        if not lines[index].strip():
+            index += 1
+            continue
+        record, end = _assemble_record(lines, index)
+        fields = _split(record) if record is not None else None
+        if fields is None or len(fields) != width:
+            # A quote that never closes, or a wrong field count: try the line alone (a stray
+            # quote inside an unquoted field is common in hand-made exports).
+            alone = _split(lines[index])
+            if alone is not None and len(alone) == width and '"' in lines[index]:
+                record, end, fields = lines[index], index + 1, alone
+            else:
+                reason = (
+                    "a quoted field is never closed"
+                    if record is None
+                    else f"expected {width} fields, found {len(fields) if fields else 0}"
+                )
+                original = record if record is not None and fields is not None else lines[index]
+                malformed.append((line_no, "malformed_row", reason, original))
+                index = end if record is not None and fields is not None else index + 1
+                continue
+        rows.append(fields)
+        starts.append(line_no)
+        originals[line_no] = record
+        index = end
+    table = pa.table(
+        {"_line": pa.array(starts, pa.int64())}
+        | {f"c{i}": pa.array([row[i] for row in rows], pa.string()) for i in range(width)}
+    )
+    con.register("wm_lines_arrow", table)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE wm_src AS "
+        f"SELECT _line, {_src_select(header, contract, positional=True)} FROM wm_lines_arrow"
+    )
+    con.unregister("wm_lines_arrow")
+    if malformed:
+        con.executemany("INSERT INTO wm_malformed VALUES (?, ?, ?, ?)", malformed)
+    return ReadResult(
+        rows_read=len(rows) + len(malformed),
+        method="lines",
+        original_text=lambda wanted: {n: originals.get(n, "") for n in wanted},
+    )
+
+
+def _assemble_record(lines: list[str], start: int) -> tuple[str | None, int]:
+    """Join physical lines until quotes balance. Returns (record or None, next index)."""
+    record = lines[start]
+    end = start + 1
+    while record.count('"') % 2 == 1:
+        if end >= len(lines) or end - start >= MAX_RECORD_LINES:
+            return None, start + 1
+        record += "\n" + lines[end]
+        end += 1
+    return record, end
+
+
+def _split(record: str) -> list[str] | None:
+    try:
+        return next(csv.reader(io.StringIO(record), strict=True))
+    except (csv.Error, StopIteration):
+        return None
+
+
+# ---------------------------------------------------------------------- JSON Lines
+
+
+def _json_path(column: Column) -> str:
+    parts = column.json_path or (column.name,)
+    return "$." + ".".join(f'"{p}"' for p in parts)
+
+
+def read_jsonl(
+    con: duckdb.DuckDBPyConnection, decoded: DecodedFile, contract: ExtractContract
+) -> ReadResult:
+    lines = _physical_lines(decoded.text)
+    numbered = [(i + 1, line) for i, line in enumerate(lines) if line.strip()]
+    table = pa.table(
+        {
+            "_line": pa.array([n for n, _ in numbered], pa.int64()),
+            "line": pa.array([line for _, line in numbered], pa.string()),
+        }
+    )
+    con.register("wm_jsonl_arrow", table)
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE wm_json AS
+        SELECT _line, line,
+               CASE WHEN json_valid(line) THEN json_type(line) = 'OBJECT' ELSE false END AS ok
+        FROM wm_jsonl_arrow"""
+    )
+    con.unregister("wm_jsonl_arrow")
+    valid = con.execute("SELECT count(*) FILTER (WHERE ok), count(*) FROM wm_json").fetchall()[0]
+    if valid[1] and not valid[0]:
+        raise FileRejected(
+            contract.source_file, "not JSON Lines: no line holds a JSON object", line=numbered[0][0]
+        )
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE wm_malformed AS
+        SELECT _line, 'malformed_json' AS rule,
+               'not a complete JSON object (truncated or broken line)' AS message,
+               line AS original
+        FROM wm_json WHERE NOT ok"""
+    )
+    top_level = {(c.json_path or (c.name,))[0] for c in contract.columns}
+    if contract.items is not None:
+        top_level.add(contract.items.json_field)
+    extra = [
+        row[0]
+        for row in con.execute(
+            "SELECT DISTINCT unnest(json_keys(line)) AS k FROM wm_json WHERE ok ORDER BY k"
+        ).fetchall()
+        if row[0] not in top_level
+    ]
+    columns = ", ".join(
+        f"json_extract_string(line, {literal(_json_path(c))}) AS {ident(c.name)}"
+        for c in contract.columns
+    )
+    extra_names = ", ".join(map(literal, extra))
+    extra_sql = (
+        f"CASE WHEN len(list_filter(json_keys(line), lambda k: k IN ({extra_names}))) > 0 "
+        "THEN line END"
+        if extra
+        else "CAST(NULL AS VARCHAR)"
+    )
+    items = contract.items
+    items_field = literal(f'$."{items.json_field}"') if items else "NULL"
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE wm_src AS
+        SELECT _line, {columns}, {extra_sql} AS _extra,
+               CASE json_type(line, {items_field})
+                   WHEN 'ARRAY' THEN json_array_length(line, {items_field}) ELSE 0
+               END AS _item_count,
+               json_type(line, {items_field}) AS _items_type
+        FROM wm_json WHERE ok ORDER BY _line"""
+    )
+    if items is not None:
+        item_columns = ", ".join(
+            f"json_extract_string(item, {literal(_json_path(c))}) AS {ident(c.name)}"
+            for c in items.columns
+        )
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE wm_src_items AS
+            WITH exploded AS (
+                SELECT _line, unnest(arr) AS item, generate_subscripts(arr, 1) AS _item_index
+                FROM (SELECT _line, CAST(json_extract(line, {items_field}) AS JSON[]) AS arr
+                      FROM wm_json WHERE ok AND json_type(line, {items_field}) = 'ARRAY')
+            )
+            SELECT _line, _item_index - 1 AS _item_index, {item_columns} FROM exploded"""
+        )
+    return ReadResult(
+        rows_read=len(numbered),
+        method="duckdb",
+        extra_columns=extra,
+        original_text=lambda wanted: dict(
+            con.execute(
+                "SELECT _line, line FROM wm_json WHERE _line IN (SELECT unnest(?::BIGINT[]))",
+                [wanted],
+            ).fetchall()
+        ),
+    )

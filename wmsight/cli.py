@@ -1,0 +1,204 @@
+"""The `wmsight` command line."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from wmsight.config import load_settings
+from wmsight.runner import RunContext, Stage, StageReport, run_stages
+
+app = typer.Typer(
+    help=(
+        "wmsight: warehouse analytics from CRM, ERP and e-commerce extracts.\n\n"
+        "Start with `wmsight generate` (a demo world) and `wmsight run` (the whole pipeline). "
+        "Paths default to ./demo_data and can be set with WMSIGHT_EXTRACTS_DIR, "
+        "WMSIGHT_DB_PATH and WMSIGHT_FEEDS_DIR."
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+console = Console(stderr=True)
+
+ExtractsOption = Annotated[
+    Path | None,
+    typer.Option("--extracts", help="Folder of drops (one YYYY-MM-DD folder per delivery)."),
+]
+DbOption = Annotated[Path | None, typer.Option("--db", help="DuckDB file of the warehouse.")]
+FeedsOption = Annotated[Path | None, typer.Option("--feeds", help="Folder feeds are published to.")]
+
+
+def _setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level.upper(),
+        format="%(message)s",
+        datefmt="[%X]",
+        handlers=[RichHandler(console=console, show_path=False, markup=False)],
+        force=True,
+    )
+
+
+@app.command()
+def generate(
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the drops into.")] = Path(
+        "demo_data/extracts"
+    ),
+    scale: Annotated[float, typer.Option(help="1 ≈ 5,000 customers, 300 SKUs, 200k lines.")] = 1.0,
+    seed: Annotated[int, typer.Option(help="Same seed, same bytes.")] = 42,
+    days: Annotated[int, typer.Option(help="Days of history in the first drop.")] = 730,
+    delta_drops: Annotated[int, typer.Option(help="Daily delta drops after the first.")] = 3,
+    dirty: Annotated[float, typer.Option(help="Share of extra bad rows (0 = clean).")] = 0.0,
+    end_date: Annotated[
+        str, typer.Option(help="Date of the last drop (YYYY-MM-DD); never the wall clock.")
+    ] = "2025-11-30",
+) -> None:
+    """Write a believable demo business as extract drops (plus ground truth in OUT/_truth)."""
+    from wmsight.demo import generate_world
+
+    _setup_logging("INFO")
+    with console.status("generating the demo world …") as status:
+        summary = generate_world(
+            out,
+            scale=scale,
+            seed=seed,
+            days=days,
+            delta_drops=delta_drops,
+            dirty=dirty,
+            end_date=date.fromisoformat(end_date),
+            progress=lambda line: status.update(line),
+        )
+    total = sum(summary.rows_per_file.values())
+    console.print(
+        f"[green]wrote {len(summary.drop_dates)} drop(s), {total:,} rows to {out} "
+        f"in {summary.seconds:.1f} s[/green] ({summary.dirty_rows:,} bad rows mixed in)"
+    )
+
+
+@app.command()
+def ingest(extracts: ExtractsOption = None, db: DbOption = None) -> None:
+    """Load every extract drop not loaded yet into DuckDB (schema raw), checked by the contracts.
+
+    Bad rows go to raw.quarantine with file, line, column, rule and original text;
+    unreadable files are rejected whole; raw.load_log accounts for every row.
+    Loading the same drop again changes nothing.
+    """
+    from ingest.load import FileLoad, ingest_extracts
+
+    settings = load_settings(extracts_dir=extracts, db_path=db)
+    _setup_logging(settings.log_level)
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("ingest", total=None)
+
+        def on_drops(drops, files: int) -> None:
+            progress.update(task, total=files, description=f"ingest {len(drops)} drop(s)")
+
+        def on_file(loaded: FileLoad) -> None:
+            progress.update(task, advance=1, description=f"{loaded.drop_date} {loaded.source_file}")
+
+        result = ingest_extracts(
+            settings.extracts_dir, settings.db_path, on_file=on_file, on_drops=on_drops
+        )
+    table = Table(title=f"ingest into {settings.db_path}")
+    for column in ("drop", "file", "status", "read", "loaded", "quarantined", "note"):
+        table.add_column(
+            column, justify="right" if column in ("read", "loaded", "quarantined") else "left"
+        )
+    for f in result.files:
+        if f.status == "unchanged":
+            continue
+        style = {"rejected": "red", "unknown": "yellow"}.get(f.status, "")
+        table.add_row(
+            str(f.drop_date),
+            f.source_file,
+            f"[{style}]{f.status}[/]" if style else f.status,
+            f"{f.rows_read:,}",
+            f"{f.rows_loaded:,}",
+            f"{f.rows_quarantined:,}",
+            f.message[:80],
+        )
+    console.print(table)
+    unchanged = result.count("unchanged")
+    console.print(
+        f"{result.rows_loaded:,} rows loaded, {result.rows_quarantined:,} quarantined, "
+        f"{result.count('rejected')} file(s) rejected, {result.count('unknown')} unknown"
+        + (f", {unchanged} file(s) already loaded" if unchanged else "")
+    )
+
+
+@app.command()
+def run(
+    extracts: ExtractsOption = None,
+    db: DbOption = None,
+    feeds: FeedsOption = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Run date (default: the latest drop's date).")
+    ] = None,
+) -> None:
+    """Run the whole pipeline: every stage that exists, in order, with a closing summary.
+
+    Exits non-zero naming the failing stage and its message.
+    """
+    from wmsight.stages import PIPELINE
+
+    settings = load_settings(extracts_dir=extracts, db_path=db, feeds_dir=feeds)
+    _setup_logging(settings.log_level)
+    context = RunContext(
+        settings.extracts_dir,
+        settings.db_path,
+        settings.feeds_dir,
+        date.fromisoformat(as_of) if as_of else None,
+    )
+    status = console.status("")
+    status.start()
+
+    def on_start(stage: Stage) -> None:
+        status.update(f"[bold]{stage.name}[/bold]: {stage.description} …")
+
+    def on_done(report: StageReport) -> None:
+        mark = {"ok": "[green]✓[/green]", "skipped": "[yellow]–[/yellow]"}.get(
+            report.status, "[red]✗[/red]"
+        )
+        text = report.outcome.summary if report.outcome else report.error
+        console.print(f"{mark} {report.name} ({report.seconds:.1f} s): {text}")
+
+    try:
+        report = run_stages(context, PIPELINE, on_start=on_start, on_done=on_done)
+    finally:
+        status.stop()
+    table = Table(title="wmsight run")
+    for column in ("stage", "status", "seconds", "summary"):
+        table.add_column(column)
+    for stage in report.stages:
+        table.add_row(
+            stage.name,
+            stage.status,
+            f"{stage.seconds:.1f}",
+            stage.outcome.summary if stage.outcome else (stage.error or ""),
+        )
+    console.print(table)
+    for stage in report.stages:
+        for warning in stage.outcome.warnings if stage.outcome else []:
+            console.print(f"[yellow]warning[/yellow] {stage.name}: {warning}")
+    if report.failed:
+        console.print(f"[red]failed at stage '{report.failed.name}': {report.failed.error}[/red]")
+        raise typer.Exit(code=1)
+    console.print(f"warehouse: {settings.db_path}   feeds: {settings.feeds_dir}")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,29 @@
+"""Configuration: command-line flags win, then WMSIGHT_* environment variables, then defaults.
+
+The defaults point at the embedded demo world under ./demo_data, so a first try
+needs no setup at all.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEMO_ROOT = Path("demo_data")
+
+
+class Settings(BaseSettings):
+    """Where wmsight reads extracts, keeps its warehouse and publishes feeds."""
+
+    model_config = SettingsConfigDict(env_prefix="WMSIGHT_", env_file=".env", extra="ignore")
+
+    extracts_dir: Path = DEMO_ROOT / "extracts"
+    db_path: Path = DEMO_ROOT / "wmsight.duckdb"
+    feeds_dir: Path = DEMO_ROOT / "feeds"
+    log_level: str = "INFO"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings with the given (non-None) overrides, e.g. from command-line flags."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})

@@ -1,0 +1,33 @@
+"""The pipeline's stages, in order. Later stages (dbt, forecasts, feeds) join this list."""
+
+from __future__ import annotations
+
+from ingest.load import ingest_extracts
+from wmsight.runner import RunContext, Stage, StageOutcome
+
+
+def ingest_stage(context: RunContext) -> StageOutcome:
+    result = ingest_extracts(context.extracts_dir, context.db_path)
+    warnings = [
+        f"{f.drop_date} {f.source_file}: {f.status} — {f.message}"
+        for f in result.files
+        if f.status in ("rejected", "unknown")
+    ]
+    if result.rows_quarantined:
+        warnings.append(f"{result.rows_quarantined:,} row(s) quarantined (see raw.quarantine)")
+    changed = [f for f in result.files if f.status != "unchanged"]
+    return StageOutcome(
+        summary=(
+            f"{len(result.drops)} drop(s), {len(changed)} file(s) processed, "
+            f"{result.rows_loaded:,} rows loaded, {result.rows_quarantined:,} quarantined"
+        ),
+        warnings=warnings,
+        metrics={"rows_loaded": result.rows_loaded, "rows_quarantined": result.rows_quarantined},
+    )
+
+
+PIPELINE: list[Stage] = [
+    Stage(
+        "ingest", "load new extract drops into DuckDB raw, checked by the contracts", ingest_stage
+    ),
+]
