@@ -1,0 +1,106 @@
+"""The command line as a user meets it: help, a run that works, a run that fails clearly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import query
+from extract_builder import DROP, good, good_order, write_csv, write_orders
+from typer.testing import CliRunner
+
+from wmsight.cli import app
+from wmsight.runner import RunContext, Stage, StageOutcome, run_stages
+
+runner = CliRunner()
+
+
+def words(text: str) -> str:
+    """Output with line wrapping undone (rich wraps at the terminal width)."""
+    return " ".join(text.split())
+
+
+def test_help_explains_every_command() -> None:
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for command in ("generate", "ingest", "run"):
+        assert command in result.output
+        sub = runner.invoke(app, [command, "--help"])
+        assert sub.exit_code == 0 and "--" in sub.output
+
+
+def test_run_ingests_and_summarises(extracts: Path, db_path: Path, tmp_path: Path) -> None:
+    write_csv(
+        extracts,
+        DROP,
+        "erp/products.csv",
+        [good("erp/products.csv"), good("erp/products.csv", sku="SKU-2", status="gone")],
+    )
+    write_orders(extracts, DROP, [good_order()])
+    result = runner.invoke(
+        app,
+        [
+            "run",
+            "--extracts",
+            str(extracts),
+            "--db",
+            str(db_path),
+            "--feeds",
+            str(tmp_path / "feeds"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "ingest" in result.output and "1 quarantined" in words(result.output)
+    assert query(db_path, "SELECT count(*) FROM raw.erp__products") == [(1,)]
+
+
+def test_run_fails_with_the_stage_and_reason(tmp_path: Path, db_path: Path) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "run",
+            "--extracts",
+            str(tmp_path / "nowhere"),
+            "--db",
+            str(db_path),
+            "--feeds",
+            str(tmp_path / "feeds"),
+        ],
+    )
+    assert result.exit_code == 1
+    assert "failed at stage 'ingest'" in words(result.output) and "nowhere" in result.output
+
+
+def test_ingest_command_reports_per_file(extracts: Path, db_path: Path) -> None:
+    write_csv(extracts, DROP, "erp/products.csv", [good("erp/products.csv")])
+    result = runner.invoke(app, ["ingest", "--extracts", str(extracts), "--db", str(db_path)])
+    assert result.exit_code == 0, result.output
+    assert "erp/products.csv" in result.output and "1 rows loaded" in words(result.output)
+    again = runner.invoke(app, ["ingest", "--extracts", str(extracts), "--db", str(db_path)])
+    assert "1 file(s) already loaded" in words(again.output)
+
+
+def test_environment_variables_configure_paths(extracts: Path, db_path: Path, monkeypatch) -> None:
+    write_csv(extracts, DROP, "erp/products.csv", [good("erp/products.csv")])
+    monkeypatch.setenv("WMSIGHT_EXTRACTS_DIR", str(extracts))
+    monkeypatch.setenv("WMSIGHT_DB_PATH", str(db_path))
+    assert runner.invoke(app, ["ingest"]).exit_code == 0
+    assert query(db_path, "SELECT count(*) FROM raw.erp__products") == [(1,)]
+
+
+def test_runner_stops_at_the_first_failing_stage(tmp_path: Path) -> None:
+    ran = []
+
+    def fine(context: RunContext) -> StageOutcome:
+        ran.append("fine")
+        return StageOutcome("ok")
+
+    def broken(context: RunContext) -> StageOutcome:
+        raise ValueError("the disk is full")
+
+    context = RunContext(tmp_path, tmp_path / "db", tmp_path / "feeds")
+    report = run_stages(
+        context, [Stage("a", "", fine), Stage("b", "", broken), Stage("c", "", fine)]
+    )
+    assert ran == ["fine"]
+    assert [s.status for s in report.stages] == ["ok", "failed"]
+    assert report.failed.name == "b" and "the disk is full" in report.failed.error
