@@ -29,7 +29,7 @@ from ingest.errors import FileRejected, IngestError
 from ingest.raw_schema import ensure_raw_schema, items_table_columns, table_columns
 from ingest.readers import ReadResult, read_csv, read_jsonl
 from ingest.sql import PARSE_MACROS, ident
-from ingest.validate import check_rows
+from ingest.validate import check_rows, key_text_sql
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +112,7 @@ def ingest_extracts(
     db_path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(db_path))
     try:
+        con.execute("SET enable_progress_bar = false")
         con.execute(PARSE_MACROS).fetchall()
         ensure_raw_schema(con)
         if on_drops is not None:
@@ -257,7 +258,7 @@ def _load_rows(
             f"WHERE len(p.violations) = 0 ORDER BY i._line, i._item_index",
             [drop.drop_date, source_file, loaded_at],
         )
-    quarantined = _quarantine(con, drop.drop_date, source_file, read, run_id, loaded_at)
+    quarantined = _quarantine(con, contract, drop.drop_date, read, run_id, loaded_at)
     if read.rows_read != rows_loaded + quarantined:
         raise IngestError(
             f"{source_file} in drop {drop.drop_date}: row accounting failed "
@@ -295,15 +296,16 @@ def _load_rows(
 
 def _quarantine(
     con: duckdb.DuckDBPyConnection,
+    contract: ExtractContract,
     drop: date,
-    source_file: str,
     read: ReadResult,
     run_id: str,
     quarantined_at: datetime,
 ) -> int:
+    source_file = contract.source_file
     bad = con.execute(
-        """SELECT _line, violations[1].rule, violations[1].column, violations[1].message,
-                  _key_text, CAST(to_json(violations) AS VARCHAR)
+        f"""SELECT _line, violations[1].rule, violations[1].column, violations[1].message,
+                  {key_text_sql(contract)}, CAST(to_json(violations) AS VARCHAR)
            FROM wm_checked WHERE len(violations) > 0
            UNION ALL
            SELECT _line, rule, NULL, message, NULL, NULL FROM wm_malformed

@@ -21,15 +21,17 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
-from data_contracts.extracts import Column, ExtractContract
+from data_contracts.extracts import ExtractContract
 from ingest.encoding import DecodedFile
 from ingest.errors import FileRejected
 from ingest.sql import ident, literal
@@ -146,10 +148,10 @@ def _read_csv_duckdb(
     header: list[str],
 ) -> ReadResult | None:
     """DuckDB's reader; None when line numbers could not be kept exact (multi-line records)."""
-    lines = _physical_lines(decoded.text)
-    data_lines = len(lines) - 1
-    if any(not line.strip() for line in lines[1:]):
-        return None  # blank lines: DuckDB skips them, which would shift line numbers
+    body = decoded.text[:-1] if decoded.text.endswith("\n") else decoded.text
+    if "\n\n" in body or "\n\r\n" in body or body.endswith("\n"):
+        return None  # DuckDB skips empty lines, which would shift line numbers
+    data_lines = body.count("\n")
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header))) + "}"
     with tempfile.TemporaryDirectory(prefix="wmsight-") as tmp:
         readable = path
@@ -178,29 +180,31 @@ def _read_csv_duckdb(
     records = con.execute("SELECT count(*) FROM wm_csv").fetchall()[0][0]
     if records + len(rejected) != data_lines:
         return None
-    # One record per physical line: the k-th good record sits on the k-th line not rejected.
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE wm_rejected_lines AS SELECT unnest(?::BIGINT[]) AS line",
-        [[row[0] for row in rejected]],
-    )
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE wm_src AS
-        WITH good_lines AS (
-            SELECT line, row_number() OVER (ORDER BY line) AS _rec
-            FROM range(2, {data_lines + 2}) AS r(line)
-            WHERE line NOT IN (SELECT line FROM wm_rejected_lines)
+    select = _src_select(header, contract, positional=True)
+    if not rejected:
+        con.execute(
+            f"CREATE OR REPLACE TEMP VIEW wm_src AS SELECT _rec + 1 AS _line, {select} FROM wm_csv"
         )
-        SELECT g.line AS _line, {_src_select(header, contract, positional=True)}
-        FROM wm_csv JOIN good_lines AS g USING (_rec)
-        ORDER BY _line"""
-    )
-    if rejected:
+    else:
+        # One record per physical line: the k-th good record sits on the k-th line not rejected.
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE wm_rejected_lines AS SELECT unnest(?::BIGINT[]) AS line",
+            [[row[0] for row in rejected]],
+        )
+        con.execute(
+            f"""CREATE OR REPLACE TEMP VIEW wm_src AS
+            WITH good_lines AS (
+                SELECT line, row_number() OVER (ORDER BY line) AS _rec
+                FROM range(2, {data_lines + 2}) AS r(line)
+                WHERE line NOT IN (SELECT line FROM wm_rejected_lines)
+            )
+            SELECT g.line AS _line, {select} FROM wm_csv JOIN good_lines AS g USING (_rec)"""
+        )
         malformed = [
             (line, "malformed_row", f"{error_type.lower()}: {message}", original)
             for line, error_type, message, original in rejected
         ]
         con.executemany("INSERT INTO wm_malformed VALUES (?, ?, ?, ?)", malformed)
-    con.execute("DROP TABLE wm_csv")
     return ReadResult(
         rows_read=records + len(rejected),
         method="duckdb",
@@ -254,11 +258,12 @@ def _read_csv_lines(
         | {f"c{i}": pa.array([row[i] for row in rows], pa.string()) for i in range(width)}
     )
     con.register("wm_lines_arrow", table)
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE wm_src AS "
-        f"SELECT _line, {_src_select(header, contract, positional=True)} FROM wm_lines_arrow"
-    )
+    con.execute("CREATE OR REPLACE TEMP TABLE wm_csv AS SELECT * FROM wm_lines_arrow")
     con.unregister("wm_lines_arrow")
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW wm_src AS "
+        f"SELECT _line, {_src_select(header, contract, positional=True)} FROM wm_csv"
+    )
     if malformed:
         con.executemany("INSERT INTO wm_malformed VALUES (?, ?, ?, ?)", malformed)
     return ReadResult(
@@ -290,20 +295,28 @@ def _split(record: str) -> list[str] | None:
 # ---------------------------------------------------------------------- JSON Lines
 
 
-def _json_path(column: Column) -> str:
-    parts = column.json_path or (column.name,)
-    return "$." + ".".join(f'"{p}"' for p in parts)
+def _json_structure(contract: ExtractContract) -> dict:
+    """The shape `from_json` reads: every contract field as text, nested as delivered."""
+    structure: dict = {}
+    for column in contract.columns:
+        *parents, leaf = column.json_path or (column.name,)
+        node = structure
+        for parent in parents:
+            node = node.setdefault(parent, {})
+        node[leaf] = "VARCHAR"
+    if contract.items is not None:
+        structure[contract.items.json_field] = [{c.name: "VARCHAR" for c in contract.items.columns}]
+    return structure
 
 
 def read_jsonl(
     con: duckdb.DuckDBPyConnection, decoded: DecodedFile, contract: ExtractContract
 ) -> ReadResult:
     lines = _physical_lines(decoded.text)
-    numbered = [(i + 1, line) for i, line in enumerate(lines) if line.strip()]
     table = pa.table(
         {
-            "_line": pa.array([n for n, _ in numbered], pa.int64()),
-            "line": pa.array([line for _, line in numbered], pa.string()),
+            "_line": pa.array(np.arange(1, len(lines) + 1, dtype=np.int64)),
+            "line": pa.array(lines, pa.string()),
         }
     )
     con.register("wm_jsonl_arrow", table)
@@ -311,13 +324,15 @@ def read_jsonl(
         """CREATE OR REPLACE TEMP TABLE wm_json AS
         SELECT _line, line,
                CASE WHEN json_valid(line) THEN json_type(line) = 'OBJECT' ELSE false END AS ok
-        FROM wm_jsonl_arrow"""
+        FROM wm_jsonl_arrow WHERE NOT regexp_full_match(line, '\\s*')"""
     )
     con.unregister("wm_jsonl_arrow")
-    valid = con.execute("SELECT count(*) FILTER (WHERE ok), count(*) FROM wm_json").fetchall()[0]
-    if valid[1] and not valid[0]:
+    good, rows, first = con.execute(
+        "SELECT count(*) FILTER (WHERE ok), count(*), min(_line) FROM wm_json"
+    ).fetchall()[0]
+    if rows and not good:
         raise FileRejected(
-            contract.source_file, "not JSON Lines: no line holds a JSON object", line=numbered[0][0]
+            contract.source_file, "not JSON Lines: no line holds a JSON object", line=first
         )
     con.execute(
         """CREATE OR REPLACE TEMP TABLE wm_malformed AS
@@ -336,10 +351,6 @@ def read_jsonl(
         ).fetchall()
         if row[0] not in top_level
     ]
-    columns = ", ".join(
-        f"json_extract_string(line, {literal(_json_path(c))}) AS {ident(c.name)}"
-        for c in contract.columns
-    )
     extra_names = ", ".join(map(literal, extra))
     extra_sql = (
         f"CASE WHEN len(list_filter(json_keys(line), lambda k: k IN ({extra_names}))) > 0 "
@@ -347,33 +358,41 @@ def read_jsonl(
         if extra
         else "CAST(NULL AS VARCHAR)"
     )
+    # Parse each line once into a struct of text values (numbers keep their written form).
     items = contract.items
-    items_field = literal(f'$."{items.json_field}"') if items else "NULL"
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE wm_src AS
-        SELECT _line, {columns}, {extra_sql} AS _extra,
-               CASE json_type(line, {items_field})
-                   WHEN 'ARRAY' THEN json_array_length(line, {items_field}) ELSE 0
-               END AS _item_count,
-               json_type(line, {items_field}) AS _items_type
-        FROM wm_json WHERE ok ORDER BY _line"""
+        f"""CREATE OR REPLACE TEMP TABLE wm_json_parsed AS
+        SELECT _line, from_json(line, {literal(json.dumps(_json_structure(contract)))}) AS j,
+               {extra_sql} AS _extra,
+               {
+            f"json_type(line, {literal(chr(36) + '.' + items.json_field)})" if items else "NULL"
+        } AS _items_type
+        FROM wm_json WHERE ok"""
+    )
+    columns = ", ".join(
+        f"j.{'.'.join(ident(p) for p in (c.json_path or (c.name,)))} AS {ident(c.name)}"
+        for c in contract.columns
+    )
+    items_sql = f"j.{ident(items.json_field)}" if items else "NULL"
+    con.execute(
+        f"""CREATE OR REPLACE TEMP VIEW wm_src AS
+        SELECT _line, {columns}, _extra, coalesce(len({items_sql}), 0) AS _item_count,
+               _items_type
+        FROM wm_json_parsed"""
     )
     if items is not None:
-        item_columns = ", ".join(
-            f"json_extract_string(item, {literal(_json_path(c))}) AS {ident(c.name)}"
-            for c in items.columns
-        )
+        item_columns = ", ".join(f"item.{ident(c.name)} AS {ident(c.name)}" for c in items.columns)
         con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE wm_src_items AS
+            f"""CREATE OR REPLACE TEMP VIEW wm_src_items AS
             WITH exploded AS (
-                SELECT _line, unnest(arr) AS item, generate_subscripts(arr, 1) AS _item_index
-                FROM (SELECT _line, CAST(json_extract(line, {items_field}) AS JSON[]) AS arr
-                      FROM wm_json WHERE ok AND json_type(line, {items_field}) = 'ARRAY')
+                SELECT _line, unnest({items_sql}) AS item,
+                       generate_subscripts({items_sql}, 1) AS _item_index
+                FROM wm_json_parsed WHERE len({items_sql}) > 0
             )
             SELECT _line, _item_index - 1 AS _item_index, {item_columns} FROM exploded"""
         )
     return ReadResult(
-        rows_read=len(numbered),
+        rows_read=rows,
         method="duckdb",
         extra_columns=extra,
         original_text=lambda wanted: dict(

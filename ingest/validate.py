@@ -20,10 +20,12 @@ from great_expectations import expectations as gxe
 
 from data_contracts.extracts import Column, ExtractContract, Kind
 from data_contracts.suites import (
+    CONTROL_CHARS_REGEX,
     DROP_DATE,
     DROP_END,
     ITEMS_PRESENT,
     LINE_VALUE,
+    TYPE_REGEX,
     build_items_suite,
     build_suite,
 )
@@ -32,7 +34,6 @@ from ingest.sql import ident, literal
 PARSERS = {
     Kind.INTEGER: "wm_integer",
     Kind.DECIMAL: "wm_decimal",
-    Kind.TIMESTAMP: "wm_timestamp",
     Kind.DATE: "wm_date",
 }
 KIND_WORDS = {
@@ -41,6 +42,9 @@ KIND_WORDS = {
     Kind.TIMESTAMP: "a timestamp",
     Kind.DATE: "a date (YYYY-MM-DD)",
 }
+
+
+EMPTY_VIOLATIONS = 'CAST([] AS STRUCT(rule VARCHAR, "column" VARCHAR, message VARCHAR)[])'
 
 
 class UnsupportedExpectation(TypeError):
@@ -54,20 +58,31 @@ def suite_parameters(drop_date: date) -> dict[str, object]:
     }
 
 
-def _typed_select(columns: tuple[Column, ...], keep: list[str]) -> tuple[str, str]:
-    """(inner select that blanks empty text, outer select that parses it)."""
-    inner = list(keep)
-    outer = list(keep)
+def typed_query(columns: tuple[Column, ...], keep: list[str], source: str) -> str:
+    """Rows of `source` with empty text as NULL and every typed column parsed.
+
+    Three layers, so that what a parser needs twice is computed once: blank the text,
+    split timestamps that carry an offset, parse.
+    """
+    blank, split, parse = list(keep), ["*"], list(keep)
     for col in columns:
         name = ident(col.name)
         if col.kind is Kind.TEXT:
-            inner.append(f"wm_text({name}) AS {name}")
-            outer.append(name)
+            blank.append(f"wm_text({name}) AS {name}")
+            parse.append(name)
+            continue
+        text = ident(f"{col.name}__text")
+        blank.append(f"wm_text({name}) AS {text}")
+        if col.kind is Kind.TIMESTAMP:
+            parts = ident(f"{col.name}__parts")
+            split.append(f"wm_ts_offset_parts({text}) AS {parts}")
+            parse.extend([text, f"wm_timestamp_from({text}, {parts}) AS {name}"])
         else:
-            text = ident(f"{col.name}__text")
-            inner.append(f"wm_text({name}) AS {text}")
-            outer.extend([text, f"{PARSERS[col.kind]}({text}) AS {name}"])
-    return ", ".join(inner), ", ".join(outer)
+            parse.extend([text, f"{PARSERS[col.kind]}({text}) AS {name}"])
+    return (
+        f"SELECT {', '.join(parse)} FROM (SELECT {', '.join(split)} "
+        f"FROM (SELECT {', '.join(blank)} FROM {source}))"
+    )
 
 
 def _bound(value: object, params: dict[str, object]) -> object:
@@ -117,13 +132,15 @@ def compile_expectation(
             f"{label_sql} || ' contains a control character (only tab and newline are allowed)'",
         )
     if isinstance(expectation, gxe.ExpectColumnValuesToMatchRegex):
-        # `<col>__text` must have the format and parse into `<col>`: the parser also
-        # rejects what no regex sees (2025-02-30).
-        typed = ident(column.removesuffix("__text"))
-        kind = kinds[column.removesuffix("__text")]
+        # `<col>__text` must have the type's format and parse into `<col>`. The parsers
+        # (ingest.sql) accept exactly TYPE_REGEX and also reject what no regex sees
+        # (2025-02-30), so "text present, value missing" is the violation.
+        name = column.removesuffix("__text")
+        kind = kinds[name]
+        if expectation.regex != TYPE_REGEX[kind]:
+            raise UnsupportedExpectation(f"{column}: only the contract's type regex can run")
         return (
-            f"{col} IS NOT NULL AND (NOT regexp_matches({col}, {literal(expectation.regex)}) "
-            f"OR {typed} IS NULL)",
+            f"{col} IS NOT NULL AND {ident(name)} IS NULL",
             f"{label_sql} || ': ''' || {col} || ''' is not {KIND_WORDS[kind]}'",
         )
     if isinstance(expectation, gxe.ExpectColumnValuesToNotBeNull):
@@ -175,49 +192,83 @@ def compile_expectation(
 
 
 def _violations_sql(suite, params: dict[str, object], kinds: dict[str, Kind]) -> str:
-    cases = []
+    cases, conditions, control_columns = [], [], []
     for expectation in suite.expectations:
         compiled = compile_expectation(expectation, params, kinds)
         if compiled is None:
             continue
         condition, message = compiled
+        if isinstance(expectation, gxe.ExpectColumnValuesToNotMatchRegex):
+            control_columns.append(ident(expectation.column))  # gated on the whole row below
+        else:
+            conditions.append(condition)
         meta = expectation.meta
         cases.append(
             f"CASE WHEN {condition} THEN {{'rule': {literal(meta['rule'])}, "
             f"'column': {_label_sql(meta['column'])}, 'message': {message}}} END"
         )
     if not cases:
-        return "[]"
-    return f"list_filter([{', '.join(cases)}], lambda v: v IS NOT NULL)"
+        return EMPTY_VIOLATIONS
+    # Most rows are clean: test the conditions first and build the list only for rows that
+    # break something (DuckDB evaluates a CASE branch only for the rows that take it).
+    if control_columns:
+        # One search over the whole row instead of one per column.
+        row_text = f"concat({', '.join(control_columns)})"
+        conditions.append(f"regexp_matches({row_text}, {literal(CONTROL_CHARS_REGEX)})")
+    any_broken = " OR ".join(f"({condition})" for condition in conditions)
+    return (
+        f"CASE WHEN {any_broken} THEN list_filter([{', '.join(cases)}], lambda v: v IS NOT NULL) "
+        f"ELSE {EMPTY_VIOLATIONS} END"
+    )
 
 
-def check_rows(con: duckdb.DuckDBPyConnection, contract: ExtractContract, drop_date: date) -> None:
-    """Build `wm_checked` (and `wm_checked_items`) from the reader's `wm_src` tables."""
+def check_rows(
+    con: duckdb.DuckDBPyConnection,
+    contract: ExtractContract,
+    drop_date: date,
+    keep_text: bool = False,
+) -> None:
+    """Build `wm_checked` (and `wm_checked_items`) from the reader's `wm_src` tables.
+
+    The delivered text of typed columns (`<col>__text`) is dropped once the violations
+    are known, unless `keep_text` (for running the suites through Great Expectations).
+    """
     params = suite_parameters(drop_date)
     kinds = {c.name: c.kind for c in contract.columns}
     kinds.update({f"{c.name}__text": c.kind for c in contract.columns})
 
-    item_violations = 'CAST([] AS STRUCT(rule VARCHAR, "column" VARCHAR, message VARCHAR)[])'
+    item_violations, source, keep_items = EMPTY_VIOLATIONS, "wm_src", []
     items = contract.items
     if items is not None:
         item_kinds = {c.name: c.kind for c in items.columns}
         item_kinds.update({f"{c.name}__text": c.kind for c in items.columns})
-        inner, outer = _typed_select(items.columns, ["_line", "_item_index"])
+        typed = typed_query(items.columns, ["_line", "_item_index"], "wm_src_items")
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE wm_checked_items AS
-            WITH typed AS (SELECT {outer} FROM (SELECT {inner} FROM wm_src_items)),
+            WITH typed AS ({typed}),
             derived AS (SELECT *, qty * unit_price_cny AS {LINE_VALUE} FROM typed)
             SELECT *, {_violations_sql(build_items_suite(contract), params, item_kinds)}
                 AS violations
             FROM derived"""
         )
-        item_violations = (
-            "coalesce((SELECT flatten(list(i.violations ORDER BY i._item_index)) "
-            "FROM wm_checked_items AS i WHERE i._line = derived._line), []) "
+        # An order breaks its contract when any of its items does: gather the few broken
+        # items per order once, then join them to the orders.
+        con.execute(
+            """CREATE OR REPLACE TEMP TABLE wm_item_violations AS
+            SELECT _line, flatten(list(violations ORDER BY _item_index)) AS item_violations
+            FROM wm_checked_items WHERE len(violations) > 0 GROUP BY _line"""
         )
+        item_violations = f"coalesce(item_violations, {EMPTY_VIOLATIONS})"
+        source = "wm_src LEFT JOIN wm_item_violations USING (_line)"
+        keep_items = ["item_violations"]
 
-    keep = ["_line", "_extra"] + (["_item_count", "_items_type"] if items else [])
-    inner, outer = _typed_select(contract.columns, keep)
+    keep = ["_line", "_extra"] + (["_item_count", "_items_type"] if items else []) + keep_items
+    typed = typed_query(contract.columns, keep, source)
+    dropped_text = (
+        []
+        if keep_text
+        else [ident(f"{c.name}__text") for c in contract.columns if c.kind is not Kind.TEXT]
+    )
     derived = []
     if any(r.greater == LINE_VALUE for r in contract.pair_rules):
         derived.append(f"qty * unit_price_cny AS {LINE_VALUE}")
@@ -228,40 +279,45 @@ def check_rows(con: duckdb.DuckDBPyConnection, contract: ExtractContract, drop_d
             f"IN ('ARRAY', 'NULL'))) AS {ITEMS_PRESENT}"
         )
     derived_sql = ", ".join(["*"] + derived)
-    key_columns = list(contract.key) + (["updated_at"] if contract.has_updated_at else [])
-    partition = ", ".join(ident(k) for k in key_columns)
-    key_text = " || ', ' || ".join(
-        f"{literal(k)} || '=' || coalesce(CAST({ident(k)} AS VARCHAR), '')" for k in contract.key
-    )
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE wm_checked AS
-        WITH typed AS (SELECT {outer} FROM (SELECT {inner} FROM wm_src)),
-        derived AS (SELECT {derived_sql} FROM typed),
-        checked AS (
-            SELECT *, list_concat({_violations_sql(build_suite(contract), params, kinds)},
-                                  {item_violations}) AS violations
-            FROM derived
-        ),
-        ranked AS (
-            SELECT *,
-                CASE WHEN len(violations) = 0 THEN row_number() OVER (
-                    PARTITION BY len(violations) = 0, {partition} ORDER BY _line) END AS _dup_rank,
-                CASE WHEN len(violations) = 0 THEN first_value(_line) OVER (
-                    PARTITION BY len(violations) = 0, {partition} ORDER BY _line) END AS _first_line
-            FROM checked
-        )
-        SELECT * EXCLUDE (_dup_rank, _first_line, violations),
-            {key_text} AS _key_text,
-            CASE WHEN _dup_rank > 1 THEN [{{'rule': 'duplicate_key',
-                'column': {literal(",".join(contract.key))},
-                'message': 'duplicate key (' || {key_text} || ') of line ' || _first_line ||
-                    {
-            literal(
-                " with the same updated_at"
-                if contract.has_updated_at
-                else "; this file has no updated_at, so the first row wins"
-            )
-        }}}]
-            ELSE violations END AS violations
-        FROM ranked"""
+        WITH typed AS ({typed}),
+        derived AS (SELECT {derived_sql} FROM typed)
+        SELECT * EXCLUDE ({", ".join(["_line"] + keep_items + dropped_text)}), _line,
+            list_concat({_violations_sql(build_suite(contract), params, kinds)},
+                        {item_violations}) AS violations
+        FROM derived"""
+    )
+    _mark_duplicate_keys(con, contract)
+
+
+def _mark_duplicate_keys(con: duckdb.DuckDBPyConnection, contract: ExtractContract) -> None:
+    """Among rows that pass every other rule, a repeated key (and updated_at) loses to the
+    first occurrence. Grouping finds the few repeated keys; only their rows are touched."""
+    key_columns = list(contract.key) + (["updated_at"] if contract.has_updated_at else [])
+    keys = ", ".join(ident(k) for k in key_columns)
+    same_key = " AND ".join(f"c.{ident(k)} IS NOT DISTINCT FROM d.{ident(k)}" for k in key_columns)
+    key_text = " || ', ' || ".join(
+        f"{literal(k)} || '=' || coalesce(CAST(c.{ident(k)} AS VARCHAR), '')" for k in contract.key
+    )
+    why = (
+        " with the same updated_at"
+        if contract.has_updated_at
+        else "; this file has no updated_at, so the first row wins"
+    )
+    con.execute(
+        f"""UPDATE wm_checked AS c
+        SET violations = [{{'rule': 'duplicate_key', 'column': {literal(",".join(contract.key))},
+                           'message': 'duplicate key (' || {key_text} || ') of line '
+                                      || d.first_line || {literal(why)}}}]
+        FROM (SELECT {keys}, min(_line) AS first_line FROM wm_checked
+              WHERE len(violations) = 0 GROUP BY ALL HAVING count(*) > 1) AS d
+        WHERE {same_key} AND c._line > d.first_line AND len(c.violations) = 0"""
+    )
+
+
+def key_text_sql(contract: ExtractContract) -> str:
+    """The row's key as text ("order_no=SO-1, line_no=2"), for quarantine reports."""
+    return " || ', ' || ".join(
+        f"{literal(k)} || '=' || coalesce(CAST({ident(k)} AS VARCHAR), '')" for k in contract.key
     )

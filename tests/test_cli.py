@@ -104,3 +104,18 @@ def test_runner_stops_at_the_first_failing_stage(tmp_path: Path) -> None:
     assert ran == ["fine"]
     assert [s.status for s in report.stages] == ["ok", "failed"]
     assert report.failed.name == "b" and "the disk is full" in report.failed.error
+
+
+def test_generate_then_run_on_the_demo_world(tmp_path: Path) -> None:
+    extracts = tmp_path / "extracts"
+    generated = runner.invoke(app, ["generate", "--out", str(extracts), "--scale", "0.02",
+                                    "--days", "120", "--delta-drops", "1", "--seed", "5"])
+    assert generated.exit_code == 0, generated.output
+    assert "wrote 2 drop(s)" in words(generated.output)
+    db_path = tmp_path / "w.duckdb"
+    ran = runner.invoke(app, ["run", "--extracts", str(extracts), "--db", str(db_path),
+                              "--feeds", str(tmp_path / "feeds")])
+    assert ran.exit_code == 0, ran.output
+    [(loaded,)] = query(db_path, "SELECT sum(rows_loaded) FROM raw.load_log")
+    assert loaded > 1000
+    assert query(db_path, "SELECT count(*) FROM raw.quarantine") == [(0,)]

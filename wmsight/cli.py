@@ -75,9 +75,9 @@ def generate(
             end_date=date.fromisoformat(end_date),
             progress=lambda line: status.update(line),
         )
-    total = sum(summary.rows_per_file.values())
+    total = sum(summary.rows.values())
     console.print(
-        f"[green]wrote {len(summary.drop_dates)} drop(s), {total:,} rows to {out} "
+        f"[green]wrote {len(summary.drops)} drop(s), {total:,} rows to {out} "
         f"in {summary.seconds:.1f} s[/green] ({summary.dirty_rows:,} bad rows mixed in)"
     )
 
