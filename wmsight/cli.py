@@ -141,6 +141,25 @@ def ingest(extracts: ExtractsOption = None, db: DbOption = None) -> None:
 
 
 @app.command()
+def transform(db: DbOption = None) -> None:
+    """Build the warehouse with dbt (`dbt build`: seeds, models and all tests) in-process.
+
+    Reports every failing model and test by name and exits non-zero when any fails.
+    """
+    from wmsight.transform import run_dbt
+
+    settings = load_settings(db_path=db)
+    _setup_logging(settings.log_level)
+    with console.status("dbt build …"):
+        result = run_dbt(settings.db_path, "build")
+    console.print(result.summary())
+    for failure in result.failures:
+        console.print(f"[red]{failure}[/red]" if failure.status != "skipped" else str(failure))
+    if not result.success:
+        raise typer.Exit(code=1)
+
+
+@app.command()
 def run(
     extracts: ExtractsOption = None,
     db: DbOption = None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ingest.load import ingest_extracts
 from wmsight.runner import RunContext, Stage, StageOutcome
+from wmsight.transform import build_warehouse
 
 
 def ingest_stage(context: RunContext) -> StageOutcome:
@@ -26,8 +27,14 @@ def ingest_stage(context: RunContext) -> StageOutcome:
     )
 
 
+def transform_stage(context: RunContext) -> StageOutcome:
+    result = build_warehouse(context.db_path)
+    return StageOutcome(summary=result.summary(), metrics={"dbt_nodes": result.nodes_run})
+
+
 PIPELINE: list[Stage] = [
     Stage(
         "ingest", "load new extract drops into DuckDB raw, checked by the contracts", ingest_stage
     ),
+    Stage("transform", "build the warehouse with dbt (staging, marts, tests)", transform_stage),
 ]

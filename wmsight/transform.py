@@ -1,0 +1,112 @@
+"""Run the dbt project in-process (dbtRunner) against a warehouse file, and say what failed.
+
+The dbt project lives in `dbt_project/`; the warehouse path reaches its profile through
+WMSIGHT_DB_PATH, so the same project runs under the CLI, Airflow and a hand-typed `dbt`.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
+
+
+@dataclass(frozen=True)
+class NodeFailure:
+    unique_id: str
+    resource_type: str  # model, test, unit_test, seed
+    status: str  # error, fail, skipped
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.resource_type} {self.unique_id}: {self.status} — {self.message}"
+
+
+@dataclass
+class DbtResult:
+    command: str
+    success: bool
+    nodes_run: int = 0
+    failures: list[NodeFailure] = field(default_factory=list)
+    error: str | None = None  # dbt could not run at all (bad project, no database)
+
+    def summary(self) -> str:
+        if self.error:
+            return f"dbt {self.command} could not run: {self.error}"
+        problems = [f for f in self.failures if f.status != "skipped"]
+        skipped = len(self.failures) - len(problems)
+        text = f"dbt {self.command}: {self.nodes_run} nodes, {len(problems)} failed"
+        return text + (f", {skipped} skipped" if skipped else "")
+
+
+class DbtFailed(RuntimeError):
+    def __init__(self, result: DbtResult) -> None:
+        self.result = result
+        lines = [result.summary()] + [str(f) for f in result.failures if f.status != "skipped"]
+        super().__init__("\n".join(lines))
+
+
+@contextmanager
+def _database(db_path: Path):
+    previous = os.environ.get("WMSIGHT_DB_PATH")
+    os.environ["WMSIGHT_DB_PATH"] = str(Path(db_path).resolve())
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("WMSIGHT_DB_PATH", None)
+        else:
+            os.environ["WMSIGHT_DB_PATH"] = previous
+
+
+def run_dbt(
+    db_path: Path, command: str = "build", extra_args: list[str] | None = None
+) -> DbtResult:
+    """Run `dbt <command>` (e.g. "build", "docs generate") on the warehouse at `db_path`.
+
+    Never raises for dbt's own failures: they are in the result.
+    """
+    from dbt.cli.main import dbtRunner
+
+    args = [
+        *command.split(),
+        "--project-dir",
+        str(PROJECT_DIR),
+        "--profiles-dir",
+        str(PROJECT_DIR),
+        "--no-use-colors",
+        "--log-format",
+        "text",
+        *(extra_args or []),
+    ]
+    with _database(db_path):
+        outcome = dbtRunner().invoke(args)
+    result = DbtResult(command=command, success=outcome.success)
+    if outcome.exception is not None:
+        result.error = f"{type(outcome.exception).__name__}: {outcome.exception}"
+        return result
+    for node_result in getattr(outcome.result, "results", None) or []:
+        result.nodes_run += 1
+        status = str(node_result.status).lower().split(".")[-1]
+        if status in ("error", "fail", "skipped", "runtime error"):
+            node = node_result.node
+            result.failures.append(
+                NodeFailure(
+                    node.unique_id,
+                    str(node.resource_type).split(".")[-1],
+                    status,
+                    (node_result.message or "").strip(),
+                )
+            )
+    return result
+
+
+def build_warehouse(db_path: Path) -> DbtResult:
+    """`dbt build`: seeds, models and every test; raises DbtFailed naming what failed."""
+    result = run_dbt(db_path, "build")
+    if not result.success:
+        raise DbtFailed(result)
+    return result
