@@ -88,3 +88,52 @@ def test_a_failing_test_is_reported_by_name(warehouse: Path, tmp_path: Path) -> 
 def test_dbt_docs_generate_works(warehouse: Path) -> None:
     result = run_dbt(warehouse, "docs generate")
     assert result.success, result.summary()
+
+
+def test_a_fact_waits_on_its_master_and_resolves_when_it_arrives(tmp_path: Path) -> None:
+    from extract_builder import good, write_csv
+
+    extracts, db_path = tmp_path / "extracts", tmp_path / "w.duckdb"
+    write_csv(extracts, "2025-03-01", "erp/warehouses.csv", [good("erp/warehouses.csv")])
+    write_csv(extracts, "2025-03-01", "erp/products.csv", [good("erp/products.csv")])
+    write_csv(
+        extracts,
+        "2025-03-01",
+        "erp/stock_snapshots.csv",
+        [good("erp/stock_snapshots.csv"), good("erp/stock_snapshots.csv", sku="SKU-NEW")],
+    )
+    ingest_extracts(extracts, db_path)
+    build_warehouse(db_path)
+    assert query(
+        db_path,
+        "SELECT source_file, missing_reference, missing_id FROM marts.fct_unresolved_references",
+    ) == [("erp/stock_snapshots.csv", "sku", "SKU-NEW")]
+    # the fact is kept, pointing at the unknown member
+    assert query(db_path, "SELECT sku, sku_key FROM marts.fct_inventory_daily ORDER BY sku") == [
+        ("SKU-1", "SKU-1"),
+        ("SKU-NEW", "(unknown)"),
+    ]
+
+    write_csv(
+        extracts,
+        "2025-03-02",
+        "erp/products.csv",
+        [good("erp/products.csv", sku="SKU-NEW", name="新品")],
+    )
+    ingest_extracts(extracts, db_path)
+    build_warehouse(db_path)
+    assert query(db_path, "SELECT count(*) FROM marts.fct_unresolved_references") == [(0,)]
+    assert query(db_path, "SELECT sku_key FROM marts.fct_inventory_daily ORDER BY sku") == [
+        ("SKU-1",),
+        ("SKU-NEW",),
+    ]
+
+
+def test_every_online_order_line_has_a_fulfilling_warehouse(warehouse: Path) -> None:
+    [(lines, without_warehouse)] = query(
+        warehouse,
+        """
+        SELECT count(*), count(*) FILTER (WHERE warehouse_id IS NULL)
+        FROM intermediate.int_order_lines WHERE channel = 'ecommerce'""",
+    )
+    assert lines > 0 and without_warehouse == 0
