@@ -137,3 +137,46 @@ def test_every_online_order_line_has_a_fulfilling_warehouse(warehouse: Path) -> 
         FROM intermediate.int_order_lines WHERE channel = 'ecommerce'""",
     )
     assert lines > 0 and without_warehouse == 0
+
+
+def test_daily_kpis_cover_every_metric_per_warehouse_and_company_wide(warehouse: Path) -> None:
+    metrics = {
+        "fulfillment_hours_avg",
+        "on_time_rate",
+        "fill_rate",
+        "stockout_rate",
+        "mis_shipment_rate",
+        "return_rate",
+        "satisfaction_rate",
+        "nps",
+        "inventory_turnover",
+        "days_of_inventory",
+        "inventory_accuracy",
+    }
+    found = {
+        m
+        for (m,) in query(
+            warehouse, "SELECT DISTINCT metric FROM marts.fct_kpi_daily WHERE warehouse_id = 'ALL'"
+        )
+    }
+    assert found == metrics
+    [(warehouses,)] = query(
+        warehouse,
+        "SELECT count(DISTINCT warehouse_id) FROM marts.fct_kpi_daily WHERE warehouse_id <> 'ALL'",
+    )
+    assert warehouses == 7
+    [(out_of_range,)] = query(
+        warehouse,
+        """
+        SELECT count(*) FROM marts.fct_kpi_daily
+        WHERE metric LIKE '%rate' AND NOT value BETWEEN 0 AND 1""",
+    )
+    assert out_of_range == 0
+    # targets the business set: satisfaction >= 90 %, fulfillment <= 48 h
+    assert set(
+        query(
+            warehouse,
+            "SELECT DISTINCT metric, target FROM marts.fct_kpi_daily "
+            "WHERE target IS NOT NULL AND metric <> 'return_rate'",
+        )
+    ) == {("satisfaction_rate", 0.9), ("fulfillment_hours_avg", 48.0)}
