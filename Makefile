@@ -21,7 +21,7 @@ demo: setup  ## generate the demo world and run the pipeline on it
 	@if [ ! -d $(DEMO)/extracts ]; then $(RUN) wmsight generate --out $(DEMO)/extracts; fi
 	$(RUN) wmsight run --extracts $(DEMO)/extracts --db $(DEMO)/wmsight.duckdb --feeds $(DEMO)/feeds
 	@echo
-	@echo "Results: warehouse $(DEMO)/wmsight.duckdb (schema raw: tables, load_log, quarantine)"
+	@echo "Results: warehouse $(DEMO)/wmsight.duckdb (raw: load_log, quarantine; marts: fct_kpi_daily, fct_inventory_daily, ...)"
 	@echo "         extracts  $(DEMO)/extracts (ground truth in $(DEMO)/extracts/_truth)"
 
 test: setup  ## run the whole test suite
