@@ -1,0 +1,259 @@
+{#
+  Every record any system keeps of a customer, with the attributes identity resolution
+  compares, normalised the same way whatever the system. An online buyer is described by
+  its most frequent value of each attribute over its orders (ties: the most recent).
+#}
+{% set buyer_attributes = ['buyer_nickname', 'buyer_phone', 'buyer_email', 'ship_province_raw', 'ship_city'] %}
+
+with crm_customers as (
+    select * from {{ ref('stg_crm__customers') }}
+),
+
+erp_customers as (
+    select * from {{ ref('stg_erp__customers') }}
+),
+
+ecommerce_orders as (
+    select * from {{ ref('stg_ecommerce__orders') }}
+),
+
+provinces as (
+    select * from {{ ref('province_regions') }}
+),
+
+role_mailboxes as (
+    select * from {{ ref('identity_role_mailboxes') }}
+),
+
+{% for column in buyer_attributes %}
+buyer_{{ column }} as (
+    select buyer_key, {{ column }}
+    from ecommerce_orders
+    where {{ column }} is not null
+    group by buyer_key, {{ column }}
+    qualify row_number() over (
+        partition by buyer_key
+        order by count(*) desc, max(created_at) desc, {{ column }}
+    ) = 1
+),
+
+{% endfor %}
+buyers as (
+    select
+        buyer_key,
+        min(platform) as platform,
+        count(*) as order_count
+    from ecommerce_orders
+    group by buyer_key
+),
+
+unioned as (
+    select
+        'crm' as source_system,
+        crm_id as source_id,
+        company_name as source_name,
+        contact_name,
+        cast(null as varchar) as tax_id,
+        cast(null as varchar) as linked_crm_id,
+        phone,
+        email,
+        province_raw,
+        city
+    from crm_customers
+
+    union all
+
+    select
+        'erp' as source_system,
+        erp_code as source_id,
+        legal_name as source_name,
+        cast(null as varchar) as contact_name,
+        tax_id,
+        crm_id as linked_crm_id,
+        phone,
+        cast(null as varchar) as email,
+        province_raw,
+        city
+    from erp_customers
+
+    union all
+
+    select
+        'ecommerce' as source_system,
+        buyers.buyer_key as source_id,
+        nickname.buyer_nickname as source_name,
+        -- a nickname is often the buyer's own name (王伟), which a CRM keeps as contact
+        nickname.buyer_nickname as contact_name,
+        cast(null as varchar) as tax_id,
+        cast(null as varchar) as linked_crm_id,
+        phone.buyer_phone as phone,
+        email.buyer_email as email,
+        province.ship_province_raw as province_raw,
+        city.ship_city as city
+    from buyers
+    left join buyer_buyer_nickname as nickname using (buyer_key)
+    left join buyer_buyer_phone as phone using (buyer_key)
+    left join buyer_buyer_email as email using (buyer_key)
+    left join buyer_ship_province_raw as province using (buyer_key)
+    left join buyer_ship_city as city using (buyer_key)
+),
+
+normalised as (
+    select
+        unioned.source_system || ':' || unioned.source_id as record_key,
+        unioned.source_system,
+        unioned.source_id,
+        unioned.source_name,
+        {{ normalize_company_name('unioned.source_name') }} as name_normalised,
+        nullif(regexp_replace({{ to_halfwidth('unioned.contact_name') }}, '\s', '', 'g'), '')
+            as contact_name,
+        unioned.tax_id,
+        unioned.linked_crm_id,
+        -- a masked mobile (138****8000) is no full number, but its visible digits still count
+        case when not contains(unioned.phone, '*') then unioned.phone end as phone,
+        case
+            when regexp_matches(unioned.phone, '^1[3-9][0-9*]{9}$')
+                then left(unioned.phone, 3) || right(unioned.phone, 4)
+        end as mobile_visible_digits,
+        unioned.email,
+        split_part(unioned.email, '@', 1) in (select local_part from role_mailboxes)
+            as email_is_role_mailbox,
+        provinces.province,
+        {{ city_key('unioned.city') }} as city
+    from unioned
+    left join provinces
+        on unioned.province_raw in (provinces.province, provinces.province_short)
+),
+
+{# Places a company name may start with: provinces (full and short), and every city
+   known to the seed or to any record in its full form (广州市). A city's short form
+   (广州) is only stripped from the records of that city, because short forms collide
+   with trade names (东方市 and the trade name 东方). #}
+province_prefixes as (
+    select province as place from provinces
+    union
+    select province_short from provinces
+),
+
+city_prefixes as (
+    select capital as place from provinces
+    union
+    select city || '市' from normalised where city is not null
+),
+
+without_province as (
+    select
+        normalised.record_key,
+        coalesce(
+            max_by(
+                substr(normalised.name_normalised, length(province_prefixes.place) + 1),
+                length(province_prefixes.place)
+            ),
+            any_value(normalised.name_normalised)
+        ) as name_rest
+    from normalised
+    left join province_prefixes
+        on starts_with(normalised.name_normalised, province_prefixes.place)
+        and length(normalised.name_normalised) >= length(province_prefixes.place) + 2
+    group by normalised.record_key
+),
+
+city_candidates as (
+    select without_province.record_key, city_prefixes.place
+    from without_province
+    inner join city_prefixes
+        on starts_with(without_province.name_rest, city_prefixes.place)
+
+    union all
+
+    select without_province.record_key, normalised.city as place
+    from without_province
+    inner join normalised using (record_key)
+    where starts_with(without_province.name_rest, normalised.city)
+),
+
+without_city as (
+    select
+        without_province.record_key,
+        coalesce(
+            max_by(
+                substr(without_province.name_rest, length(city_candidates.place) + 1),
+                length(city_candidates.place)
+            ),
+            any_value(without_province.name_rest)
+        ) as name_rest
+    from without_province
+    left join city_candidates
+        on without_province.record_key = city_candidates.record_key
+        and length(without_province.name_rest) >= length(city_candidates.place) + 2
+    group by without_province.record_key
+),
+
+named as (
+    select
+        normalised.*,
+        -- A bracketed place stays: 华通贸易（上海）有限公司 is a group's company registered in
+        -- Shanghai, another legal entity than 上海市华通贸易有限公司. Only its 市 goes.
+        nullif(regexp_replace(without_city.name_rest, '市\)', ')', 'g'), '') as name_core_full
+    from normalised
+    inner join without_city using (record_key)
+),
+
+cored as (
+    select
+        * exclude (name_core_full),
+        case
+            -- platforms append digits to taken nicknames (liubin_4737, 星星点灯509)
+            when source_system = 'ecommerce'
+                then coalesce(nullif(regexp_replace(name_core_full, '[0-9]+$', ''), ''), name_core_full)
+            else name_core_full
+        end as name_core,
+        -- what people call a company: its name without the registered place (华通贸易)
+        nullif(regexp_replace(name_core_full, '\([^()]*\)', '', 'g'), '') as name_short
+    from named
+),
+
+{# A phone or e-mail on many records names a place (a switchboard, a shared mailbox,
+   a forwarder's desk), not a customer: it links nothing by itself. #}
+phone_use as (
+    select phone, count(*) as records
+    from cored
+    where phone is not null
+    group by phone
+),
+
+email_use as (
+    select email, count(*) as records
+    from cored
+    where email is not null
+    group by email
+),
+
+final as (
+    select
+        cored.record_key,
+        cored.source_system,
+        cored.source_id,
+        cored.source_name,
+        cored.name_normalised,
+        cored.name_core,
+        cored.name_short,
+        cored.contact_name,
+        cored.tax_id,
+        cored.linked_crm_id,
+        cored.phone,
+        coalesce(phone_use.records >= {{ var('identity_shared_contact_min_records') }}, false)
+            as phone_is_shared,
+        cored.mobile_visible_digits,
+        cored.email,
+        coalesce(cored.email_is_role_mailbox, false) as email_is_role_mailbox,
+        coalesce(email_use.records >= {{ var('identity_shared_contact_min_records') }}, false)
+            as email_is_shared,
+        cored.province,
+        cored.city
+    from cored
+    left join phone_use using (phone)
+    left join email_use using (email)
+)
+
+select * from final
