@@ -18,7 +18,13 @@ counts as (
     select * from {{ ref('stg_erp__stock_counts') }}
 ),
 
-positions_scoped as ({{ with_company_scope('positions') }}),
+valued_positions as (
+    select positions.*, positions.on_hand * products.unit_cost_cny as inventory_value_cny
+    from positions
+    left join products on positions.sku = products.sku
+),
+
+positions_scoped as ({{ with_company_scope('valued_positions') }}),
 
 stock as (
     select

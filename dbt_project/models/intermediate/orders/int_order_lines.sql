@@ -1,6 +1,14 @@
 -- Order lines of both channels in one shape: B2B lines from the ERP, items of online
 -- orders from the platforms. Customers are still source ids here (erp_code or
 -- platform:buyer_id); the marts map them to customer keys.
+-- Incremental: a build after a new drop rebuilds only the orders that drop touched.
+{{ config(
+    materialized='incremental',
+    unique_key=['order_id', 'line_number'],
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+) }}
+
 with erp_orders as (
     select * from {{ ref('stg_erp__sales_orders') }}
 ),
@@ -12,6 +20,21 @@ erp_lines as (
 online_orders as (
     select * from {{ ref('int_ecommerce_orders__allocated') }}
 ),
+
+{% if is_incremental() %}
+loaded as (
+    {{ last_loaded_drop('last_changed_drop') }}
+),
+
+changed_orders as (
+    select order_no as order_id from erp_orders
+    where source_drop_date > (select last_drop from loaded)
+    union
+    select order_no from erp_lines where source_drop_date > (select last_drop from loaded)
+    union
+    select order_id from online_orders where source_drop_date > (select last_drop from loaded)
+),
+{% endif %}
 
 online_items as (
     select * from {{ ref('stg_ecommerce__order_items') }}
@@ -44,10 +67,16 @@ b2b as (
         erp_orders.promised_at,
         erp_orders.shipped_at,
         erp_orders.delivered_at,
-        erp_orders.cancelled_at
+        erp_orders.cancelled_at,
+        greatest(erp_lines.source_drop_date,
+                 coalesce(erp_orders.source_drop_date, erp_lines.source_drop_date))
+            as last_changed_drop
     from erp_lines
     -- a line whose order header has not arrived yet is kept (left join)
     left join erp_orders on erp_lines.order_no = erp_orders.order_no
+    {% if is_incremental() %}
+    where erp_lines.order_no in (select order_id from changed_orders)
+    {% endif %}
 ),
 
 online as (
@@ -78,10 +107,14 @@ online as (
             as promised_at,
         online_orders.shipped_at,
         online_orders.delivered_at,
-        online_orders.cancelled_at
+        online_orders.cancelled_at,
+        online_orders.source_drop_date as last_changed_drop
     from online_items
     inner join online_orders on online_items.order_id = online_orders.order_id
     left join promises on online_orders.ship_region = promises.region
+    {% if is_incremental() %}
+    where online_items.order_id in (select order_id from changed_orders)
+    {% endif %}
 ),
 
 unioned as (

@@ -1,7 +1,51 @@
 -- Stock position per warehouse and SKU on every date the ERP delivered a snapshot, with
--- what was on order (open purchase orders), ordered and shipped that day.
-with snapshots as (
+-- what was on order (open purchase orders), ordered and shipped that day. Quantities
+-- only: stock is valued where it is used, at the product's current cost, so a cost
+-- change never leaves old rows valued differently from new ones.
+-- Incremental: a build after a new drop rebuilds only the dates that drop touched (new
+-- snapshots, and days whose orders or shipments changed).
+{{ config(
+    materialized='incremental',
+    unique_key=['position_date', 'warehouse_id', 'sku'],
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+) }}
+
+with all_snapshots as (
     select * from {{ ref('stg_erp__stock_snapshots') }}
+),
+
+order_lines as (
+    select * from {{ ref('int_order_lines') }}
+),
+
+{% if is_incremental() %}
+loaded as (
+    {{ last_loaded_drop('snapshot_drop_date') }}
+),
+
+affected_dates as (
+    select snapshot_date as affected_date from all_snapshots
+    where source_drop_date > (select last_drop from loaded)
+    union
+    select cast(ordered_at as date) from order_lines
+    where last_changed_drop > (select last_drop from loaded)
+    union
+    select cast(shipped_at as date) from order_lines
+    where last_changed_drop > (select last_drop from loaded) and shipped_at is not null
+    union
+    -- rows still waiting for their warehouse or SKU master: rebuilt until it arrives
+    select position_date from {{ this }}
+    where warehouse_key = '{{ var("unknown_member_key") }}'
+        or sku_key = '{{ var("unknown_member_key") }}'
+),
+{% endif %}
+
+snapshots as (
+    select * from all_snapshots
+    {% if is_incremental() %}
+    where snapshot_date in (select affected_date from affected_dates)
+    {% endif %}
 ),
 
 purchase_orders as (
@@ -17,7 +61,7 @@ warehouses as (
 ),
 
 products as (
-    select sku, unit_cost_cny from {{ ref('dim_product') }}
+    select sku from {{ ref('dim_product') }}
 ),
 
 on_order as (
@@ -56,7 +100,7 @@ final as (
         coalesce(flows.ordered_qty, 0) as ordered_qty,
         coalesce(flows.shipped_qty, 0) as shipped_qty,
         coalesce(flows.ordered_qty, 0) > 0 and snapshots.available <= 0 as is_stockout,
-        snapshots.on_hand * products.unit_cost_cny as inventory_value_cny
+        snapshots.source_drop_date as snapshot_drop_date
     from snapshots
     left join on_order
         on snapshots.snapshot_date = on_order.snapshot_date
@@ -72,5 +116,5 @@ final as (
 
 select
     position_date, warehouse_key, warehouse_id, sku_key, sku, on_hand, reserved, in_transit,
-    damaged, available, on_order, ordered_qty, shipped_qty, is_stockout, inventory_value_cny
+    damaged, available, on_order, ordered_qty, shipped_qty, is_stockout, snapshot_drop_date
 from final
