@@ -15,7 +15,6 @@ from wmsight.cli import app
 from wmsight.demo import generate_world
 from wmsight.transform import DbtFailed, build_warehouse, run_dbt
 
-
 # seeds and models without their tests (which other tests here run), to keep this quick
 MODELS_ONLY = ["--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
 
@@ -215,3 +214,17 @@ def test_building_drop_by_drop_gives_the_same_marts_as_a_full_refresh(tmp_path: 
             ).fetchall()[0]
         assert differing[:2] == (0, 0), table
         assert differing[2] > 0, table
+
+
+def test_every_customer_with_orders_has_a_tier_and_an_rfm_segment(warehouse: Path) -> None:
+    [(customers, segmented)] = query(
+        warehouse,
+        """
+        SELECT (SELECT count(DISTINCT customer_key) FROM marts.fct_order_lines
+                WHERE NOT is_cancelled AND customer_key <> '(unknown)'),
+               (SELECT count(*) FROM marts.customer_segments)""",
+    )
+    assert customers == segmented > 0
+    tiers = {t for (t,) in query(warehouse, "SELECT DISTINCT tier FROM marts.customer_segments")}
+    assert tiers <= {"high_value", "growth", "regular", "small", "churn_risk", "lapsed"}
+    assert len(tiers) >= 3
