@@ -7,7 +7,7 @@ endif
 RUN := $(UV) run --frozen
 DEMO := demo_data
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup demo test lint dbt-conventions bench clean
 
 .venv/.synced: pyproject.toml uv.lock
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 \
@@ -24,8 +24,15 @@ demo: setup  ## generate the demo world and run the pipeline on it
 	@echo "Results: warehouse $(DEMO)/wmsight.duckdb (raw: load_log, quarantine; marts: fct_kpi_daily, fct_inventory_daily, ...)"
 	@echo "         extracts  $(DEMO)/extracts (ground truth in $(DEMO)/extracts/_truth)"
 
-test: setup  ## run the whole test suite
+test: setup dbt-conventions  ## the dbt project's conventions, then the whole test suite
 	$(RUN) pytest
+
+# dbt-project-evaluator's conventions, checked by dbt-bouncer on the dbt manifest. It has
+# its own locked environment (.ci/dbt_bouncer): it pins duckdb<2, the pipeline uses duckdb 2.
+dbt-conventions: setup
+	$(RUN) dbt parse --project-dir dbt_project --profiles-dir dbt_project --quiet
+	cd dbt_project && $(UV) run --frozen --project ../.ci/dbt_bouncer \
+		dbt-bouncer --config-file dbt-bouncer.yml
 
 lint: setup
 	$(RUN) ruff check .
