@@ -8,7 +8,7 @@ valid UTF-8, while every ASCII file is valid in both, so the order is safe.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.errors import FileRejected
@@ -22,30 +22,32 @@ class DecodedFile:
     encoding: str  # "utf-8", "utf-8-sig" or "gb18030"
     sha256: str
     size_bytes: int
+    data: bytes = field(repr=False)  # as delivered, for byte-level scans
 
 
 def sha256_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def decode_bytes(data: bytes, source_file: str) -> DecodedFile:
-    digest = sha256_of(data)
+def decode_bytes(data: bytes, source_file: str, digest: str | None = None) -> DecodedFile:
+    """`digest`: the sha256 of `data` when the caller has it already."""
+    digest = digest or sha256_of(data)
     if not data:
         raise FileRejected(source_file, "the file is empty (0 bytes); a header row is required")
     if data.startswith(UTF8_BOM):
         try:
             return DecodedFile(
-                data[len(UTF8_BOM) :].decode("utf-8"), "utf-8-sig", digest, len(data)
+                data[len(UTF8_BOM) :].decode("utf-8"), "utf-8-sig", digest, len(data), data
             )
         except UnicodeDecodeError as error:
             raise _undecodable(
                 source_file, data, error, "UTF-8 (it starts with a UTF-8 BOM)"
             ) from None
     try:
-        return DecodedFile(data.decode("utf-8"), "utf-8", digest, len(data))
+        return DecodedFile(data.decode("utf-8"), "utf-8", digest, len(data), data)
     except UnicodeDecodeError as utf8_error:
         try:
-            return DecodedFile(data.decode("gb18030"), "gb18030", digest, len(data))
+            return DecodedFile(data.decode("gb18030"), "gb18030", digest, len(data), data)
         except UnicodeDecodeError:
             raise _undecodable(source_file, data, utf8_error, "UTF-8 or GB18030") from None
 

@@ -115,12 +115,14 @@ def ingest_extracts(
         con.execute("SET enable_progress_bar = false")
         con.execute(PARSE_MACROS).fetchall()
         ensure_raw_schema(con)
+        checksums = _last_checksums(con)
         if on_drops is not None:
             on_drops(drops, sum(len(d.files()) for d in drops))
         for drop in drops:
             result.drops.append(drop.drop_date)
             for source_file in drop.files():
-                loaded = load_file(con, drop, source_file, result.run_id)
+                last = checksums.get((drop.drop_date, source_file))
+                loaded = load_file(con, drop, source_file, result.run_id, last)
                 result.files.append(loaded)
                 if loaded.status == "loaded":
                     log.info(
@@ -139,24 +141,31 @@ def ingest_extracts(
     return result
 
 
-def _last_checksum(con: duckdb.DuckDBPyConnection, drop: date, source_file: str) -> str | None:
-    row = con.execute(
-        "SELECT sha256 FROM raw.load_log WHERE drop_date = ? AND source_file = ? "
-        "ORDER BY finished_at DESC LIMIT 1",
-        [drop, source_file],
-    ).fetchall()
-    return row[0][0] if row else None
+def _last_checksums(con: duckdb.DuckDBPyConnection) -> dict[tuple[date, str], str]:
+    """(drop date, source file) -> checksum of its latest load, for every file ever logged."""
+    return {
+        (drop, source_file): digest
+        for drop, source_file, digest in con.execute(
+            "SELECT drop_date, source_file, arg_max(sha256, finished_at) FROM raw.load_log "
+            "GROUP BY ALL"
+        ).fetchall()
+    }
 
 
 def load_file(
-    con: duckdb.DuckDBPyConnection, drop: Drop, source_file: str, run_id: str
+    con: duckdb.DuckDBPyConnection,
+    drop: Drop,
+    source_file: str,
+    run_id: str,
+    last_checksum: str | None,
 ) -> FileLoad:
+    """`last_checksum`: of the latest load of this drop's file (None: it was never loaded)."""
     started = datetime.now()
     clock = time.perf_counter()
     path = drop.path / source_file
     data = path.read_bytes()
     digest = sha256_of(data)
-    if _last_checksum(con, drop.drop_date, source_file) == digest:
+    if last_checksum == digest:
         return FileLoad(drop.drop_date, source_file, "unchanged", message="already loaded")
     contract = CONTRACTS_BY_FILE.get(source_file)
     log_row = {
@@ -185,9 +194,10 @@ def load_file(
             )
             log.warning("drop %s: %s", drop.drop_date, outcome.message)
         else:
-            _forget_earlier_delivery(con, contract, drop.drop_date, source_file)
+            if last_checksum is not None:
+                _forget_earlier_delivery(con, contract, drop.drop_date, source_file)
             try:
-                decoded = decode_bytes(data, source_file)
+                decoded = decode_bytes(data, source_file, digest)
                 outcome = _load_rows(con, contract, drop, decoded, path, run_id, log_row)
             except FileRejected as rejected:
                 outcome = FileLoad(drop.drop_date, source_file, "rejected", message=str(rejected))
@@ -229,20 +239,17 @@ def _load_rows(
         read: ReadResult = read_jsonl(con, decoded, contract)
     else:
         read = read_csv(con, path, decoded, contract)
-    check_rows(con, contract, drop.drop_date)
+    check_rows(con, contract, drop.drop_date, control_lines=read.control_lines)
     loaded_at = datetime.now()
     source_file = contract.source_file
 
     names = [name for name, _ in table_columns(contract)]
     data_columns = [c.name for c in contract.columns]
     select = ", ".join([ident(n) for n in data_columns] + ["?", "?", "_line", "?", "_extra"])
-    con.execute(
+    rows_loaded = con.execute(
         f"INSERT INTO raw.{ident(contract.table)} ({', '.join(map(ident, names))}) "
         f"SELECT {select} FROM wm_checked WHERE len(violations) = 0 ORDER BY _line",
         [drop.drop_date, source_file, loaded_at],
-    )
-    rows_loaded = con.execute(
-        "SELECT count(*) FROM wm_checked WHERE len(violations) = 0"
     ).fetchall()[0][0]
     if contract.items is not None:
         item_names = [name for name, _ in items_table_columns(contract)]
@@ -258,7 +265,7 @@ def _load_rows(
             f"WHERE len(p.violations) = 0 ORDER BY i._line, i._item_index",
             [drop.drop_date, source_file, loaded_at],
         )
-    quarantined = _quarantine(con, contract, drop.drop_date, read, run_id, loaded_at)
+    quarantined = _quarantine(con, contract, drop.drop_date, read, rows_loaded, run_id, loaded_at)
     if read.rows_read != rows_loaded + quarantined:
         raise IngestError(
             f"{source_file} in drop {drop.drop_date}: row accounting failed "
@@ -299,22 +306,25 @@ def _quarantine(
     contract: ExtractContract,
     drop: date,
     read: ReadResult,
+    rows_loaded: int,
     run_id: str,
     quarantined_at: datetime,
 ) -> int:
+    """Quarantine the rows that did not load: broken rules, then malformed rows, by line."""
     source_file = contract.source_file
-    bad = con.execute(
-        f"""SELECT _line, violations[1].rule, violations[1].column, violations[1].message,
-                  {key_text_sql(contract)}, CAST(to_json(violations) AS VARCHAR)
-           FROM wm_checked WHERE len(violations) > 0
-           UNION ALL
-           SELECT _line, rule, NULL, message, NULL, NULL FROM wm_malformed
-           ORDER BY 1"""
-    ).fetchall()
+    bad = []
+    if read.rows_read - len(read.malformed) > rows_loaded:  # some checked rows did not load
+        bad = con.execute(
+            f"""SELECT _line, violations[1].rule, violations[1].column, violations[1].message,
+                      {key_text_sql(contract)}, CAST(to_json(violations) AS VARCHAR)
+               FROM wm_checked WHERE len(violations) > 0"""
+        ).fetchall()
+    bad += [(line, rule, None, message, None, None) for line, rule, message, _ in read.malformed]
     if not bad:
         return 0
+    bad.sort(key=lambda row: row[0])
     originals = read.original_text([row[0] for row in bad])
-    malformed = {row[0]: row[3] for row in con.execute("SELECT * FROM wm_malformed").fetchall()}
+    malformed = {line: original for line, _, _, original in read.malformed}
     table = pa.table(
         {
             "run_id": [run_id] * len(bad),

@@ -85,23 +85,19 @@ def items_table_columns(contract: ExtractContract) -> list[tuple[str, str]]:
 
 
 def _ensure_table(
-    con: duckdb.DuckDBPyConnection, table: str, columns: list[tuple[str, str]]
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    columns: list[tuple[str, str]],
+    existing: dict[str, set[str]],
 ) -> None:
-    con.execute(
-        f"CREATE TABLE IF NOT EXISTS raw.{ident(table)} "
-        f"({', '.join(f'{ident(n)} {t}' for n, t in columns)})"
-    )
-    # A newer contract may add columns: add them to tables made by an older one.
-    existing = {
-        row[0]
-        for row in con.execute(
-            "SELECT column_name FROM information_schema.columns "
-            "WHERE table_schema = 'raw' AND table_name = ?",
-            [table],
-        ).fetchall()
-    }
+    """Create the table, or add the columns a newer contract added to one an older made."""
+    if table not in existing:
+        con.execute(
+            f"CREATE TABLE raw.{ident(table)} ({', '.join(f'{ident(n)} {t}' for n, t in columns)})"
+        )
+        return
     for name, sql_type in columns:
-        if name not in existing:
+        if name not in existing[table]:
             nullable_type = sql_type.replace(" NOT NULL", "")
             con.execute(f"ALTER TABLE raw.{ident(table)} ADD COLUMN {ident(name)} {nullable_type}")
 
@@ -112,10 +108,16 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("CREATE SCHEMA IF NOT EXISTS raw")
         con.execute(LOAD_LOG_DDL)
         con.execute(QUARANTINE_DDL)
+        existing: dict[str, set[str]] = {}
+        for table, column in con.execute(  # one look at the catalog instead of one per table
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = 'raw'"
+        ).fetchall():
+            existing.setdefault(table, set()).add(column)
         for contract in CONTRACTS:
-            _ensure_table(con, contract.table, table_columns(contract))
+            _ensure_table(con, contract.table, table_columns(contract), existing)
             if contract.items is not None:
-                _ensure_table(con, contract.items.table, items_table_columns(contract))
+                _ensure_table(con, contract.items.table, items_table_columns(contract), existing)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

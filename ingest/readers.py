@@ -8,8 +8,9 @@ from:
   (unknown columns as JSON, NULL when there are none); for JSON Lines also
   `_item_count`.
 - `wm_src_items` (JSON Lines only): `_line`, `_item_index`, one VARCHAR per item column.
-- `wm_malformed`: rows that could not be split into fields: `_line`, `rule`, `message`,
-  `original`.
+
+Rows that could not be split into fields come back in `ReadResult.malformed`, with the
+lines that may hold a control character (`ReadResult.control_lines`).
 
 CSV is read by DuckDB's reader when every record sits on one physical line (the
 usual case, and the fast one); files with multi-line quoted fields or blank lines
@@ -22,6 +23,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,12 +34,16 @@ import numpy as np
 import pyarrow as pa
 
 from data_contracts.extracts import ExtractContract
+from data_contracts.suites import CONTROL_CHARS_REGEX
 from ingest.encoding import DecodedFile
 from ingest.errors import FileRejected
 from ingest.sql import ident, literal
 
 # A quoted field may hold newlines; past this many lines an open quote is taken to be broken.
 MAX_RECORD_LINES = 200
+
+
+Malformed = tuple[int, str, str, str]  # line, rule, message, original text
 
 
 @dataclass
@@ -48,6 +54,32 @@ class ReadResult:
     missing_optional_columns: list[str] = field(default_factory=list)
     # line number -> delivered text of that row, looked up only for quarantined rows
     original_text: Callable[[list[int]], dict[int, str]] = lambda lines: {}
+    malformed: list[Malformed] = field(default_factory=list)
+    # `_line`s of the rows that may hold a control character; None: any row may
+    control_lines: list[int] | None = None
+
+
+# The control characters of data_contracts.suites.CONTROL_CHARS_REGEX, as bytes: in UTF-8
+# and GB18030 a byte below 0x80 always stands for that ASCII character, never for part of a
+# longer one.
+_CONTROL_BYTE = re.compile(CONTROL_CHARS_REGEX.encode("ascii"))
+_OTHER_BYTES = bytes(b for b in range(256) if not _CONTROL_BYTE.match(bytes([b])))
+# JSON can also write one as an escape: \b, \f, \u0000-\u001f, \u007f (or something that
+# only looks like one, such as "\\b": that just costs the line a closer look).
+_JSON_CONTROL_ESCAPE = re.compile(rb"\\(?:[bfBF]|[uU]00[01][0-9a-fA-F]|[uU]007[fF])")
+
+
+def control_char_lines(data: bytes, json_escapes: bool = False) -> list[int]:
+    """The physical lines (from 1) of `data` that hold a control character."""
+    positions: list[int] = []
+    if data.translate(None, _OTHER_BYTES):  # the control bytes alone: almost always empty
+        positions = [m.start() for m in _CONTROL_BYTE.finditer(data)]
+    if json_escapes:
+        positions += [m.start() for m in _JSON_CONTROL_ESCAPE.finditer(data)]
+    if not positions:
+        return []
+    newlines = np.flatnonzero(np.frombuffer(data, np.uint8) == ord("\n"))
+    return sorted(set((np.searchsorted(newlines, positions) + 1).tolist()))
 
 
 def _physical_lines(text: str) -> list[str]:
@@ -128,10 +160,6 @@ def read_csv(
     con: duckdb.DuckDBPyConnection, path: Path, decoded: DecodedFile, contract: ExtractContract
 ) -> ReadResult:
     header, extra, missing_optional = parse_header(decoded.text, contract)
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE wm_malformed "
-        "(_line BIGINT, rule VARCHAR, message VARCHAR, original VARCHAR)"
-    )
     result = _read_csv_duckdb(con, path, decoded, contract, header)
     if result is None:
         result = _read_csv_lines(con, decoded, contract, header)
@@ -162,7 +190,7 @@ def _read_csv_duckdb(
             con.execute(
                 "DROP TABLE IF EXISTS wm_rejects; DROP TABLE IF EXISTS wm_reject_scans"
             ).fetchall()
-            con.execute(
+            records = con.execute(
                 f"""CREATE OR REPLACE TEMP TABLE wm_csv AS
                 SELECT row_number() OVER () AS _rec, *
                 FROM read_csv(?, header = true, auto_detect = false, columns = {columns},
@@ -170,14 +198,13 @@ def _read_csv_duckdb(
                     store_rejects = true, rejects_table = 'wm_rejects',
                     rejects_scan = 'wm_reject_scans', max_line_size = 10000000)""",
                 [str(readable)],
-            )
+            ).fetchall()[0][0]
         except duckdb.Error:
             return None
     rejected = con.execute(
         "SELECT line, any_value(error_type), any_value(error_message), any_value(csv_line) "
         "FROM wm_rejects GROUP BY line ORDER BY line"
     ).fetchall()
-    records = con.execute("SELECT count(*) FROM wm_csv").fetchall()[0][0]
     if records + len(rejected) != data_lines:
         return None
     select = _src_select(header, contract, positional=True)
@@ -200,15 +227,15 @@ def _read_csv_duckdb(
             )
             SELECT g.line AS _line, {select} FROM wm_csv JOIN good_lines AS g USING (_rec)"""
         )
-        malformed = [
-            (line, "malformed_row", f"{error_type.lower()}: {message}", original)
-            for line, error_type, message, original in rejected
-        ]
-        con.executemany("INSERT INTO wm_malformed VALUES (?, ?, ?, ?)", malformed)
     return ReadResult(
         rows_read=records + len(rejected),
         method="duckdb",
         original_text=_lines_lookup(decoded.text),
+        malformed=[
+            (line, "malformed_row", f"{error_type.lower()}: {message}", original)
+            for line, error_type, message, original in rejected
+        ],
+        control_lines=control_char_lines(decoded.data),  # a record is one physical line
     )
 
 
@@ -264,12 +291,12 @@ def _read_csv_lines(
         f"CREATE OR REPLACE TEMP VIEW wm_src AS "
         f"SELECT _line, {_src_select(header, contract, positional=True)} FROM wm_csv"
     )
-    if malformed:
-        con.executemany("INSERT INTO wm_malformed VALUES (?, ?, ?, ?)", malformed)
     return ReadResult(
         rows_read=len(rows) + len(malformed),
         method="lines",
         original_text=lambda wanted: {n: originals.get(n, "") for n in wanted},
+        malformed=malformed,
+        control_lines=None,  # a record may span lines: its text is searched instead
     )
 
 
@@ -334,13 +361,12 @@ def read_jsonl(
         raise FileRejected(
             contract.source_file, "not JSON Lines: no line holds a JSON object", line=first
         )
-    con.execute(
-        """CREATE OR REPLACE TEMP TABLE wm_malformed AS
-        SELECT _line, 'malformed_json' AS rule,
-               'not a complete JSON object (truncated or broken line)' AS message,
-               line AS original
-        FROM wm_json WHERE NOT ok"""
-    )
+    malformed = [
+        (line_no, "malformed_json", "not a complete JSON object (truncated or broken line)", line)
+        for line_no, line in con.execute(
+            "SELECT _line, line FROM wm_json WHERE NOT ok ORDER BY _line"
+        ).fetchall()
+    ]
     top_level = {(c.json_path or (c.name,))[0] for c in contract.columns}
     if contract.items is not None:
         top_level.add(contract.items.json_field)
@@ -395,6 +421,8 @@ def read_jsonl(
         rows_read=rows,
         method="duckdb",
         extra_columns=extra,
+        malformed=malformed,
+        control_lines=control_char_lines(decoded.data, json_escapes=True),
         original_text=lambda wanted: dict(
             con.execute(
                 "SELECT _line, line FROM wm_json WHERE _line IN (SELECT unnest(?::BIGINT[]))",

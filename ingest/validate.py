@@ -6,16 +6,30 @@ at the speed of DuckDB. So each expectation of the suite is compiled to a SQL
 condition with the same meaning (the test suite checks that real Great
 Expectations flags the same rows), and every row gets the list of its violations.
 
+Most rows break nothing and hold values in the form exports usually write, so rows are
+checked in two passes that together give exactly what the careful pass alone gives:
+
+1. lean, every row: blank text to NULL, parse with the fast parsers (which settle the
+   usual forms and leave the rest NULL), and test the suite's conditions. A row that
+   breaks a condition, has a value the fast parser left unsettled (that reads as a type
+   violation) or may hold a control character is a suspect. The others are final: their
+   values are what the general parsers give and the careful pass would find nothing.
+2. careful, suspects only: the general parsers and the violations list with messages.
+
 Result: temp table `wm_checked` (parent rows) with typed columns, `<col>__text`
-for typed columns, `_line`, `_extra` and `violations` (list of {rule, column,
-message}); for JSON Lines also `wm_checked_items`.
+for typed columns (NULL for rows that were no suspect, unless `keep_text`), `_line`,
+`_extra`, `_suspect` and `violations` (list of {rule, column, message}); for JSON
+Lines also `wm_checked_items`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 import duckdb
+import great_expectations as gx
 from great_expectations import expectations as gxe
 
 from data_contracts.extracts import Column, ExtractContract, Kind
@@ -31,10 +45,19 @@ from data_contracts.suites import (
 )
 from ingest.sql import ident, literal
 
+# General parsers (timestamps: wm_ts_offset_parts, then wm_timestamp_from).
 PARSERS = {
     Kind.INTEGER: "wm_integer",
     Kind.DECIMAL: "wm_decimal",
     Kind.DATE: "wm_date",
+}
+# Fast parsers: the general parser's value or NULL (unsettled). wm_integer is one simple
+# regex and a cast already, and settles every value.
+FAST_PARSERS = {
+    Kind.INTEGER: "wm_integer",
+    Kind.DECIMAL: "wm_decimal_fast",
+    Kind.DATE: "wm_date_fast",
+    Kind.TIMESTAMP: "wm_timestamp_fast",
 }
 KIND_WORDS = {
     Kind.INTEGER: "a whole number",
@@ -58,11 +81,14 @@ def suite_parameters(drop_date: date) -> dict[str, object]:
     }
 
 
-def typed_query(columns: tuple[Column, ...], keep: list[str], source: str) -> str:
+def typed_query(
+    columns: tuple[Column, ...], keep: list[str], source: str, fast: bool = False
+) -> str:
     """Rows of `source` with empty text as NULL and every typed column parsed.
 
-    Three layers, so that what a parser needs twice is computed once: blank the text,
-    split timestamps that carry an offset, parse.
+    General parsers (the default) in three layers, so that what a parser needs twice is
+    computed once: blank the text, split timestamps that carry an offset, parse. With
+    `fast`, the fast parsers instead: a value they leave unsettled is NULL.
     """
     blank, split, parse = list(keep), ["*"], list(keep)
     for col in columns:
@@ -73,7 +99,9 @@ def typed_query(columns: tuple[Column, ...], keep: list[str], source: str) -> st
             continue
         text = ident(f"{col.name}__text")
         blank.append(f"wm_text({name}) AS {text}")
-        if col.kind is Kind.TIMESTAMP:
+        if fast:
+            parse.extend([text, f"{FAST_PARSERS[col.kind]}({text}) AS {name}"])
+        elif col.kind is Kind.TIMESTAMP:
             parts = ident(f"{col.name}__parts")
             split.append(f"wm_ts_offset_parts({text}) AS {parts}")
             parse.extend([text, f"wm_timestamp_from({text}, {parts}) AS {name}"])
@@ -191,34 +219,167 @@ def compile_expectation(
     raise UnsupportedExpectation(f"{type(expectation).__name__} cannot run at ingest")
 
 
-def _violations_sql(suite, params: dict[str, object], kinds: dict[str, Kind]) -> str:
-    cases, conditions, control_columns = [], [], []
+@dataclass(frozen=True)
+class CompiledSuite:
+    """A suite as SQL: the conditions that flag a row, and how to list its violations."""
+
+    conditions: list[str]  # every rule except control characters
+    control_columns: list[str]  # text columns the control-character rule searches
+    cases: list[str]  # per rule: CASE WHEN condition THEN {rule, column, message} END
+
+    def control_condition(self, control_lines: Collection[int] | None) -> str | None:
+        """Condition that holds for every row with a control character in a checked column.
+
+        `control_lines`: the lines that hold one (so every other line holds none), or None
+        when not known; then the row's text is searched, once over all columns.
+        """
+        if not self.control_columns or control_lines is not None and not control_lines:
+            return None
+        if control_lines is not None and len(control_lines) <= MAX_LISTED_LINES:
+            return f"_line IN ({', '.join(str(int(line)) for line in sorted(control_lines))})"
+        row_text = f"concat({', '.join(self.control_columns)})"
+        return f"regexp_matches({row_text}, {literal(CONTROL_CHARS_REGEX)})"
+
+    def any_broken(self, control_lines: Collection[int] | None = None) -> str:
+        control = self.control_condition(control_lines)
+        conditions = self.conditions + ([control] if control else [])
+        return " OR ".join(f"({c})" for c in conditions) or "false"
+
+    def violations(self) -> str:
+        """The row's violations, in the suite's order (empty list when there are none)."""
+        if not self.cases:
+            return EMPTY_VIOLATIONS
+        # Most rows are clean: test the conditions first and build the list only for rows
+        # that break something (DuckDB evaluates a CASE branch only for the rows that take it).
+        return (
+            f"CASE WHEN {self.any_broken()} THEN "
+            f"list_filter([{', '.join(self.cases)}], lambda v: v IS NOT NULL) "
+            f"ELSE {EMPTY_VIOLATIONS} END"
+        )
+
+
+# A longer list of lines with control characters is searched for row by row instead.
+MAX_LISTED_LINES = 1000
+
+
+def compile_suite(
+    suite: gx.ExpectationSuite, params: dict[str, object], kinds: dict[str, Kind]
+) -> CompiledSuite:
+    compiled = CompiledSuite([], [], [])
     for expectation in suite.expectations:
-        compiled = compile_expectation(expectation, params, kinds)
-        if compiled is None:
+        rule = compile_expectation(expectation, params, kinds)
+        if rule is None:
             continue
-        condition, message = compiled
+        condition, message = rule
         if isinstance(expectation, gxe.ExpectColumnValuesToNotMatchRegex):
-            control_columns.append(ident(expectation.column))  # gated on the whole row below
+            compiled.control_columns.append(ident(expectation.column))  # one search per row
         else:
-            conditions.append(condition)
+            compiled.conditions.append(condition)
         meta = expectation.meta
-        cases.append(
+        compiled.cases.append(
             f"CASE WHEN {condition} THEN {{'rule': {literal(meta['rule'])}, "
             f"'column': {_label_sql(meta['column'])}, 'message': {message}}} END"
         )
-    if not cases:
-        return EMPTY_VIOLATIONS
-    # Most rows are clean: test the conditions first and build the list only for rows that
-    # break something (DuckDB evaluates a CASE branch only for the rows that take it).
-    if control_columns:
-        # One search over the whole row instead of one per column.
-        row_text = f"concat({', '.join(control_columns)})"
-        conditions.append(f"regexp_matches({row_text}, {literal(CONTROL_CHARS_REGEX)})")
-    any_broken = " OR ".join(f"({condition})" for condition in conditions)
-    return (
-        f"CASE WHEN {any_broken} THEN list_filter([{', '.join(cases)}], lambda v: v IS NOT NULL) "
-        f"ELSE {EMPTY_VIOLATIONS} END"
+    return compiled
+
+
+def _kinds(columns: tuple[Column, ...]) -> dict[str, Kind]:
+    kinds = {c.name: c.kind for c in columns}
+    kinds.update({f"{c.name}__text": c.kind for c in columns})
+    return kinds
+
+
+@dataclass(frozen=True)
+class Level:
+    """One level of rows to check: a file's rows, or the items nested in them."""
+
+    table: str  # the result: wm_checked or wm_checked_items
+    columns: tuple[Column, ...]
+    suite: CompiledSuite
+    source: str  # rows of delivered text: `keep` columns and one column per contract column
+    keep: list[str]  # carried through unchanged
+    row_key: list[str]  # identifies a row
+    derived: dict[str, str] = field(default_factory=dict)  # name -> SQL over typed values
+    # violations found elsewhere (an order's items): the `keep` column that holds them
+    # (NULL when there are none)
+    extra_violations: str | None = None
+
+    def typed_columns(self) -> list[str]:
+        return [c.name for c in self.columns if c.kind is not Kind.TEXT]
+
+    def text_columns(self) -> list[str]:
+        return [f"{c.name}__text" for c in self.columns if c.kind is not Kind.TEXT]
+
+    def derived_sql(self) -> str:
+        return ", ".join(["*"] + [f"{sql} AS {ident(n)}" for n, sql in self.derived.items()])
+
+
+def _careful_query(level: Level, source: str) -> str:
+    """Every row of `source` parsed by the general parsers, with its violations."""
+    extra = EMPTY_VIOLATIONS
+    if level.extra_violations:
+        extra = f"coalesce({ident(level.extra_violations)}, {EMPTY_VIOLATIONS})"
+    return f"""WITH typed AS ({typed_query(level.columns, level.keep, source)}),
+        derived AS (SELECT {level.derived_sql()} FROM typed)
+        SELECT *, true AS _suspect,
+            list_concat({level.suite.violations()}, {extra}) AS violations
+        FROM derived"""
+
+
+def _lean_query(level: Level, control_lines: Collection[int] | None, keep_text: bool) -> str:
+    """Every row parsed by the fast parsers, flagged `_suspect` when it needs the careful
+    pass; the delivered text and the carried violations are kept for suspects only."""
+    suspect = level.suite.any_broken(control_lines)
+    carried = [] if keep_text else level.text_columns()
+    if level.extra_violations:
+        suspect = f"{suspect} OR {ident(level.extra_violations)} IS NOT NULL"
+        carried.append(level.extra_violations)
+    only_suspects = [f"CASE WHEN _suspect THEN {ident(c)} END AS {ident(c)}" for c in carried]
+    exclude = f" EXCLUDE ({', '.join(map(ident, carried))})" if carried else ""
+    return f"""WITH typed AS ({typed_query(level.columns, level.keep, level.source, fast=True)}),
+        derived AS (SELECT {level.derived_sql()} FROM typed),
+        gated AS (SELECT *, coalesce({suspect}, false) AS _suspect FROM derived)
+        SELECT *{exclude}, {", ".join(only_suspects + [EMPTY_VIOLATIONS])} AS violations
+        FROM gated"""
+
+
+def check_level(
+    con: duckdb.DuckDBPyConnection,
+    level: Level,
+    control_lines: Collection[int] | None = None,
+    keep_text: bool = False,
+    careful: bool = False,
+) -> None:
+    """Build `level.table`: the lean pass over every row, the careful pass over suspects.
+
+    `careful` runs the careful pass over every row instead: the reference the lean pass
+    must agree with.
+    """
+    if careful:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {level.table} AS {_careful_query(level, level.source)}"
+        )
+        return
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {level.table} AS "
+        f"{_lean_query(level, control_lines, keep_text)}"
+    )
+    suspects = con.execute(f"SELECT count(*) FROM {level.table} WHERE _suspect").fetchall()[0][0]
+    if not suspects:
+        return
+    # The careful pass reads the suspects' text back from the lean table (blanking twice
+    # changes nothing) and replaces what the lean pass found for them.
+    text = [ident(c) for c in level.keep] + [
+        ident(c.name) if c.kind is Kind.TEXT else f"{ident(c.name + '__text')} AS {ident(c.name)}"
+        for c in level.columns
+    ]
+    suspect_rows = f"(SELECT {', '.join(text)} FROM {level.table} WHERE _suspect)"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE wm_careful AS {_careful_query(level, suspect_rows)}")
+    replaced = level.typed_columns() + list(level.derived) + ["violations"]
+    assignments = ", ".join(f"{ident(n)} = c.{ident(n)}" for n in replaced)
+    same_row = " AND ".join(f"t.{ident(k)} = c.{ident(k)}" for k in level.row_key)
+    con.execute(
+        f"UPDATE {level.table} AS t SET {assignments} FROM wm_careful AS c WHERE {same_row}"
     )
 
 
@@ -227,30 +388,30 @@ def check_rows(
     contract: ExtractContract,
     drop_date: date,
     keep_text: bool = False,
+    control_lines: Collection[int] | None = None,
+    careful: bool = False,
 ) -> None:
     """Build `wm_checked` (and `wm_checked_items`) from the reader's `wm_src` tables.
 
-    The delivered text of typed columns (`<col>__text`) is dropped once the violations
-    are known, unless `keep_text` (for running the suites through Great Expectations).
+    The delivered text of typed columns (`<col>__text`) is kept for suspects only, unless
+    `keep_text` (for running the suites through Great Expectations). `control_lines`: the
+    lines that may hold a control character (None: any line may). `careful`: check every
+    row with the careful pass (the reference for the lean one).
     """
     params = suite_parameters(drop_date)
-    kinds = {c.name: c.kind for c in contract.columns}
-    kinds.update({f"{c.name}__text": c.kind for c in contract.columns})
-
-    item_violations, source, keep_items = EMPTY_VIOLATIONS, "wm_src", []
     items = contract.items
+    source, keep_items = "wm_src", []
     if items is not None:
-        item_kinds = {c.name: c.kind for c in items.columns}
-        item_kinds.update({f"{c.name}__text": c.kind for c in items.columns})
-        typed = typed_query(items.columns, ["_line", "_item_index"], "wm_src_items")
-        con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE wm_checked_items AS
-            WITH typed AS ({typed}),
-            derived AS (SELECT *, qty * unit_price_cny AS {LINE_VALUE} FROM typed)
-            SELECT *, {_violations_sql(build_items_suite(contract), params, item_kinds)}
-                AS violations
-            FROM derived"""
+        item_level = Level(
+            table="wm_checked_items",
+            columns=items.columns,
+            suite=compile_suite(build_items_suite(contract), params, _kinds(items.columns)),
+            source="wm_src_items",
+            keep=["_line", "_item_index"],
+            row_key=["_line", "_item_index"],
+            derived={LINE_VALUE: "qty * unit_price_cny"},
         )
+        check_level(con, item_level, control_lines, keep_text, careful)
         # An order breaks its contract when any of its items does: gather the few broken
         # items per order once, then join them to the orders.
         con.execute(
@@ -258,36 +419,29 @@ def check_rows(
             SELECT _line, flatten(list(violations ORDER BY _item_index)) AS item_violations
             FROM wm_checked_items WHERE len(violations) > 0 GROUP BY _line"""
         )
-        item_violations = f"coalesce(item_violations, {EMPTY_VIOLATIONS})"
         source = "wm_src LEFT JOIN wm_item_violations USING (_line)"
-        keep_items = ["item_violations"]
+        keep_items = ["_item_count", "_items_type", "item_violations"]
 
-    keep = ["_line", "_extra"] + (["_item_count", "_items_type"] if items else []) + keep_items
-    typed = typed_query(contract.columns, keep, source)
-    dropped_text = (
-        []
-        if keep_text
-        else [ident(f"{c.name}__text") for c in contract.columns if c.kind is not Kind.TEXT]
-    )
-    derived = []
+    derived = {}
     if any(r.greater == LINE_VALUE for r in contract.pair_rules):
-        derived.append(f"qty * unit_price_cny AS {LINE_VALUE}")
+        derived[LINE_VALUE] = "qty * unit_price_cny"
     if items is not None and items.empty_allowed_when_status:
         allowed = ", ".join(literal(s) for s in items.empty_allowed_when_status)
-        derived.append(
+        derived[ITEMS_PRESENT] = (
             f"(_item_count > 0 OR (status IN ({allowed}) AND coalesce(_items_type, 'NULL') "
-            f"IN ('ARRAY', 'NULL'))) AS {ITEMS_PRESENT}"
+            f"IN ('ARRAY', 'NULL')))"
         )
-    derived_sql = ", ".join(["*"] + derived)
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE wm_checked AS
-        WITH typed AS ({typed}),
-        derived AS (SELECT {derived_sql} FROM typed)
-        SELECT * EXCLUDE ({", ".join(["_line"] + keep_items + dropped_text)}), _line,
-            list_concat({_violations_sql(build_suite(contract), params, kinds)},
-                        {item_violations}) AS violations
-        FROM derived"""
+    level = Level(
+        table="wm_checked",
+        columns=contract.columns,
+        suite=compile_suite(build_suite(contract), params, _kinds(contract.columns)),
+        source=source,
+        keep=["_line", "_extra"] + keep_items,
+        row_key=["_line"],
+        derived=derived,
+        extra_violations="item_violations" if items is not None else None,
     )
+    check_level(con, level, control_lines, keep_text, careful)
     _mark_duplicate_keys(con, contract)
 
 

@@ -1,0 +1,245 @@
+"""The fast paths of ingest give exactly what the careful ones give.
+
+- Fast parsers: a value they settle has the general parser's value.
+- Blank test: the cheap first-byte test agrees with the regex alone.
+- Lean pass: checking rows lean (suspects only through the careful pass) yields the same
+  typed values and violations as the careful pass over every row.
+- Control-character scan: the lines it reports are exactly the lines the suite's regex
+  finds a control character on.
+- A whole dirty generated world loads the same either way.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import json
+import random
+import re
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import query
+from test_contracts_conformance import _dirty_file
+
+import ingest.load
+from data_contracts.extracts import CONTRACTS, CONTRACTS_BY_FILE, Kind
+from data_contracts.suites import CONTROL_CHARS_REGEX, TYPE_REGEX
+from ingest.encoding import decode_bytes, decode_file
+from ingest.load import ingest_extracts
+from ingest.readers import control_char_lines, read_csv, read_jsonl
+from ingest.sql import FAST_REGEX, PARSE_MACROS
+from ingest.validate import check_rows
+from wmsight.demo import generate_world
+
+GENERAL = {
+    Kind.TIMESTAMP: "wm_timestamp",
+    Kind.DATE: "wm_date",
+    Kind.DECIMAL: "wm_decimal",
+}
+FAST = {kind: f"{name}_fast" for kind, name in GENERAL.items()}
+
+
+def _values(kind: Kind, count: int = 4000) -> list[str]:
+    """Values in and around the forms the fast parsers settle: edge fields, mutations."""
+    rng = random.Random(f"fast-{kind}")
+    if kind is Kind.DECIMAL:
+        seeds = ["0", "0.00", "12.5", "-3.25", "+7", ".5", "5.", "123456789012345678.5", "1e5"]
+        seeds += ["00012.000", "-0", "1.23456", "99999999999999.9999", "100000000000000"]
+        alphabet = "0123456789.+- e,_\t"
+    else:
+        years, months = (
+            ["2025", "0999", "0000", "9999", "1970"],
+            ["00", "01", "02", "09", "12", "13"],
+        )
+        days = ["00", "01", "28", "29", "30", "31", "32"]
+        stamps = [f"{y}-{m}-{d}" for y, m, d in itertools.product(years, months, days)]
+        seeds = stamps + [s.replace("-", "/") for s in stamps] + ["2025-1-5", "2025/02-01"]
+        valid = [
+            f"{rng.randint(1990, 2030)}-{rng.randint(1, 12):02}-{rng.randint(1, 28):02}"
+            for _ in range(300)
+        ]
+        seeds += valid + [v.replace("-", "/") for v in valid]
+        if kind is Kind.TIMESTAMP:
+            times = ["00:00:00", "23:59:59", "24:00:00", "23:60:00", "23:59:60", "9:05:00"]
+            times += [f"{rng.randint(0, 23):02}:{rng.randint(0, 59):02}:{rng.randint(0, 59):02}"]
+            times += ["12:30", "12:30:00.5", "12:30:00.123456"]
+            zones = ["", "+08:00", "+0800", "+08", "Z", "+09:00", "-05:00", " +08:00"]
+            seeds = seeds + [
+                f"{rng.choice(valid).replace('-', sep)}{gap}{t}{z}"
+                for sep, gap, t, z in itertools.product("-/", [" ", "T", "  "], times, zones)
+            ]
+            seeds += [
+                f"{d.replace('-', sep)}{gap}{rng.randint(0, 23):02}:{rng.randint(0, 59):02}:"
+                f"{rng.randint(0, 59):02}{zone}"
+                for d in valid
+                for sep, gap, zone in [("-", " ", ""), ("/", " ", ""), ("-", "T", "+08:00")]
+            ]
+        seeds += ["2025-03-01 00:00", "2025-03-01 00:00:00"]
+        alphabet = "0123456789-/: T+Z.\t"
+    values = set(seeds)
+    while len(values) < count:
+        text = list(rng.choice(seeds))
+        for _ in range(rng.randint(1, 2)):
+            i = rng.randrange(len(text) + 1)
+            action = rng.random()
+            if action < 0.6 and i < len(text):
+                text[i] = rng.choice(alphabet)
+            elif action < 0.8:
+                text.insert(i, rng.choice(alphabet))
+            elif i < len(text):
+                del text[i]
+        values.add("".join(text))
+    return sorted(values | {f" {v}" for v in seeds} | {f"{v} " for v in seeds})
+
+
+@pytest.fixture(scope="module")
+def con() -> duckdb.DuckDBPyConnection:
+    connection = duckdb.connect()
+    connection.execute(PARSE_MACROS).fetchall()
+    return connection
+
+
+@pytest.mark.parametrize("kind", list(FAST))
+def test_fast_parsers_settle_only_values_the_general_parser_reads_the_same(con, kind) -> None:
+    rows = con.execute(
+        f"SELECT v, {FAST[kind]}(v), {GENERAL[kind]}(v) FROM unnest(?::VARCHAR[]) AS t(v)",
+        [_values(kind)],
+    ).fetchall()
+    settled = [(v, fast, general) for v, fast, general in rows if fast is not None]
+    assert [row for row in settled if row[1] != row[2]] == []
+    # the fast form is a narrower form of the type (both regexes as Python reads them)
+    for value, _, _ in settled:
+        assert re.fullmatch(FAST_REGEX[kind], value)
+        assert re.search(TYPE_REGEX[kind], value)
+    # and it does settle the forms exports write
+    assert len(settled) > 100
+    usual = [v for v, fast, general in rows if general is not None and re.fullmatch(USUAL[kind], v)]
+    assert usual
+    assert [v for v, fast, general in rows if fast is None and v in usual] == []
+
+
+# Forms the fast parsers are meant to settle (the demo generator writes these).
+USUAL = {
+    Kind.TIMESTAMP: r"\d{4}([-/])\d\d\1\d\d(( |T)\d\d:\d\d:\d\d)?"
+    r"|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00",
+    Kind.DATE: r"\d{4}([-/])\d\d\1\d\d",
+    Kind.DECIMAL: r"-?\d+(\.\d+)?",
+}
+
+
+def test_blank_test_agrees_with_the_regex_alone(con) -> None:
+    values = ["", " ", "\t", " \t ", "  x", "\tx", "x", "!", " !", "\x01", "\x01 ", "\u3000"]
+    values += ["中文", " 中", "\n", " \n", "\r", "a ", "0", "~", "\x7f"]
+    rows = con.execute(
+        "SELECT v, wm_text(v) IS NOT DISTINCT FROM "
+        "(CASE WHEN regexp_full_match(v, '[ \\t]*') THEN NULL ELSE v END) "
+        "FROM unnest(?::VARCHAR[]) AS t(v)",
+        [values + [None]],
+    ).fetchall()
+    assert [v for v, same in rows if not same] == []
+
+
+def _checked(con: duckdb.DuckDBPyConnection, table: str) -> list[dict]:
+    key = "_line, _item_index" if table.endswith("items") else "_line"
+    cursor = con.execute(f"SELECT * EXCLUDE (_suspect) FROM {table} ORDER BY {key}")
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _check_both_ways(path: Path, source_file: str, drop: date) -> dict[str, list[tuple]]:
+    """wm_checked (and items) from the lean and from the careful pass, delivered text kept."""
+    contract = CONTRACTS_BY_FILE[source_file]
+    results = {}
+    for careful in (False, True):
+        con = duckdb.connect()
+        con.execute(PARSE_MACROS).fetchall()
+        decoded = decode_file(path, source_file)
+        if contract.format == "jsonl":
+            read = read_jsonl(con, decoded, contract)
+        else:
+            read = read_csv(con, path, decoded, contract)
+        check_rows(
+            con, contract, drop, keep_text=True, control_lines=read.control_lines, careful=careful
+        )
+        tables = ["wm_checked"] + (["wm_checked_items"] if contract.items else [])
+        results[careful] = {t: _checked(con, t) for t in tables}
+        con.close()
+    return results
+
+
+@pytest.mark.parametrize("source_file", [c.source_file for c in CONTRACTS])
+def test_lean_pass_agrees_with_the_careful_pass_on_every_rule(
+    tmp_path: Path, source_file: str
+) -> None:
+    path = _dirty_file(tmp_path, source_file)
+    results = _check_both_ways(path, source_file, date(2025, 3, 1))
+    assert results[False] == results[True]
+    assert any(row["violations"] for row in results[True]["wm_checked"])  # some were found
+
+
+def test_control_char_lines_are_the_lines_the_suite_regex_flags() -> None:
+    rng = random.Random(5)
+    pieces = ["a", "中文", ",", '"', "\t", "\r", " ", "\x07", "\x1f", "\x7f", "\x0b", "\x00"]
+    lines = ["".join(rng.choices(pieces, k=rng.randint(0, 6))) for _ in range(400)]
+    text = "\n".join(lines)
+    expected = [n for n, line in enumerate(lines, 1) if re.search(CONTROL_CHARS_REGEX, line)]
+    assert expected  # the sample has some
+    for encoding in ("utf-8", "gb18030"):
+        data = text.encode(encoding)
+        assert decode_bytes(data, "x.csv").text == text
+        assert control_char_lines(data) == expected
+    assert control_char_lines(b"\xef\xbb\xbf" + text.encode()) == expected
+
+
+def test_control_char_lines_of_json_include_escaped_control_characters() -> None:
+    values = ["plain", "tab\there", "bell\x07", "nl\nline", "中文", "del\x7f", "ff\x0c", "bs\x08"]
+    lines = [json.dumps({"v": v}, ensure_ascii=escape) for v in values for escape in (True, False)]
+    data = "\n".join(lines).encode()
+    expected = [
+        n
+        for n, line in enumerate(lines, 1)
+        if re.search(CONTROL_CHARS_REGEX, json.loads(line)["v"])
+    ]
+    assert control_char_lines(data, json_escapes=True) == expected
+    # json.dumps escapes all of them but DEL, which it writes as is (in one line of two)
+    raw = [n for n, line in enumerate(lines, 1) if re.search(CONTROL_CHARS_REGEX, line)]
+    assert control_char_lines(data) == raw == [12]
+
+
+@pytest.fixture(scope="module")
+def dirty_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    extracts = tmp_path_factory.mktemp("fast") / "extracts"
+    generate_world(extracts, scale=0.02, seed=23, days=120, delta_drops=1, dirty=0.03)
+    return extracts
+
+
+def _dump(db_path: Path) -> dict[str, list[tuple]]:
+    tables = [
+        r[0]
+        for r in query(db_path, "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'raw'")
+    ]
+    skip = {"load_log": "run_id, started_at, finished_at", "quarantine": "run_id, quarantined_at"}
+    return {
+        t: query(
+            db_path,
+            f"SELECT * EXCLUDE ({skip.get(t, '_loaded_at')}) FROM raw.{t} ORDER BY ALL",
+        )
+        for t in tables
+    }
+
+
+def test_a_dirty_world_loads_the_same_through_the_lean_and_the_careful_pass(
+    dirty_world: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lean_db, careful_db = tmp_path / "lean.duckdb", tmp_path / "careful.duckdb"
+    ingest_extracts(dirty_world, lean_db)
+    monkeypatch.setattr(ingest.load, "check_rows", functools.partial(check_rows, careful=True))
+    ingest_extracts(dirty_world, careful_db)
+    lean, careful = _dump(lean_db), _dump(careful_db)
+    assert len(careful["quarantine"]) > 50
+    assert lean.keys() == careful.keys()
+    for table in careful:
+        assert lean[table] == careful[table], table
