@@ -40,6 +40,21 @@ order by record_key
 """
 
 
+# How often one customer's records disagree, fixed rather than learned: in clean data EM
+# drives these to ~0 (a true pair never seemed to disagree), which turns any disagreement
+# into a veto and can underflow. People keep a second number or address, move, or ship
+# elsewhere; two business licences are two legal entities.
+M_DIFFERENT_PHONE = 0.05
+M_DIFFERENT_EMAIL = 0.05
+M_SAME_PROVINCE_OTHER_CITY = 0.02
+M_OTHER_PROVINCE = 0.01
+M_DIFFERENT_TAX_ID = 0.001
+
+
+def _disagreement(m_probability: float) -> cll.ElseLevel:
+    return cll.ElseLevel().configure(m_probability=m_probability, fix_m_probability=True)
+
+
 def _null_level(condition: str, label: str) -> dict:
     return {"sql_condition": condition, "label_for_charts": label, "is_null_level": True}
 
@@ -101,7 +116,7 @@ def comparisons() -> list:
                 "sql_condition": "mobile_visible_digits_l = mobile_visible_digits_r",
                 "label_for_charts": "same visible digits (masked mobile)",
             },
-            cll.ElseLevel(),
+            _disagreement(M_DIFFERENT_PHONE),
         ],
     )
     email = cl.CustomComparison(
@@ -109,7 +124,7 @@ def comparisons() -> list:
         comparison_levels=[
             cll.NullLevel("email"),
             cll.ExactMatchLevel("email", term_frequency_adjustments=True),
-            cll.ElseLevel(),
+            _disagreement(M_DIFFERENT_EMAIL),
         ],
     )
     location = cl.CustomComparison(
@@ -120,8 +135,10 @@ def comparisons() -> list:
                 "no place on one side",
             ),
             cll.ExactMatchLevel("city"),
-            cll.ExactMatchLevel("province"),
-            cll.ElseLevel(),
+            cll.ExactMatchLevel("province").configure(
+                m_probability=M_SAME_PROVINCE_OTHER_CITY, fix_m_probability=True
+            ),
+            _disagreement(M_OTHER_PROVINCE),
         ],
     )
     # two business licences are two legal entities, whatever their names
@@ -130,7 +147,7 @@ def comparisons() -> list:
         comparison_levels=[
             cll.NullLevel("tax_id"),
             cll.ExactMatchLevel("tax_id"),
-            cll.ElseLevel(),
+            _disagreement(M_DIFFERENT_TAX_ID),
         ],
     )
     return [name, phone, email, location, tax_id]
