@@ -108,13 +108,37 @@ def test_runner_stops_at_the_first_failing_stage(tmp_path: Path) -> None:
 
 def test_generate_then_run_on_the_demo_world(tmp_path: Path) -> None:
     extracts = tmp_path / "extracts"
-    generated = runner.invoke(app, ["generate", "--out", str(extracts), "--scale", "0.02",
-                                    "--days", "120", "--delta-drops", "1", "--seed", "5"])
+    generated = runner.invoke(
+        app,
+        [
+            "generate",
+            "--out",
+            str(extracts),
+            "--scale",
+            "0.02",
+            "--days",
+            "120",
+            "--delta-drops",
+            "1",
+            "--seed",
+            "5",
+        ],
+    )
     assert generated.exit_code == 0, generated.output
     assert "wrote 2 drop(s)" in words(generated.output)
     db_path = tmp_path / "w.duckdb"
-    ran = runner.invoke(app, ["run", "--extracts", str(extracts), "--db", str(db_path),
-                              "--feeds", str(tmp_path / "feeds")])
+    ran = runner.invoke(
+        app,
+        [
+            "run",
+            "--extracts",
+            str(extracts),
+            "--db",
+            str(db_path),
+            "--feeds",
+            str(tmp_path / "feeds"),
+        ],
+    )
     assert ran.exit_code == 0, ran.output
     [(loaded,)] = query(db_path, "SELECT sum(rows_loaded) FROM raw.load_log")
     assert loaded > 1000
