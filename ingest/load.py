@@ -239,7 +239,13 @@ def _load_rows(
         read: ReadResult = read_jsonl(con, decoded, contract)
     else:
         read = read_csv(con, path, decoded, contract)
-    check_rows(con, contract, drop.drop_date, control_lines=read.control_lines)
+    in_line_order = check_rows(
+        con,
+        contract,
+        drop.drop_date,
+        control_lines=read.control_lines,
+        in_line_order=read.in_line_order,
+    )
     loaded_at = datetime.now()
     source_file = contract.source_file
 
@@ -248,7 +254,8 @@ def _load_rows(
     select = ", ".join([ident(n) for n in data_columns] + ["?", "?", "_line", "?", "_extra"])
     rows_loaded = con.execute(
         f"INSERT INTO raw.{ident(contract.table)} ({', '.join(map(ident, names))}) "
-        f"SELECT {select} FROM wm_checked WHERE len(violations) = 0 ORDER BY _line",
+        f"SELECT {select} FROM wm_checked WHERE len(violations) = 0"
+        + ("" if in_line_order else " ORDER BY _line"),  # the usual case needs no sort
         [drop.drop_date, source_file, loaded_at],
     ).fetchall()[0][0]
     if contract.items is not None:

@@ -55,6 +55,7 @@ class ReadResult:
     # line number -> delivered text of that row, looked up only for quarantined rows
     original_text: Callable[[list[int]], dict[int, str]] = lambda lines: {}
     malformed: list[Malformed] = field(default_factory=list)
+    in_line_order: bool = False  # `wm_src` yields its rows in `_line` order
     # `_line`s of the rows that may hold a control character; None: any row may
     control_lines: list[int] | None = None
 
@@ -236,6 +237,7 @@ def _read_csv_duckdb(
             for line, error_type, message, original in rejected
         ],
         control_lines=control_char_lines(decoded.data),  # a record is one physical line
+        in_line_order=not rejected,  # else a join places the records on their lines
     )
 
 
@@ -297,6 +299,7 @@ def _read_csv_lines(
         original_text=lambda wanted: {n: originals.get(n, "") for n in wanted},
         malformed=malformed,
         control_lines=None,  # a record may span lines: its text is searched instead
+        in_line_order=True,
     )
 
 
@@ -423,6 +426,7 @@ def read_jsonl(
         extra_columns=extra,
         malformed=malformed,
         control_lines=control_char_lines(decoded.data, json_escapes=True),
+        in_line_order=True,
         original_text=lambda wanted: dict(
             con.execute(
                 "SELECT _line, line FROM wm_json WHERE _line IN (SELECT unnest(?::BIGINT[]))",

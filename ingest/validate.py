@@ -67,7 +67,9 @@ KIND_WORDS = {
 }
 
 
-EMPTY_VIOLATIONS = 'CAST([] AS STRUCT(rule VARCHAR, "column" VARCHAR, message VARCHAR)[])'
+VIOLATIONS_TYPE = 'STRUCT(rule VARCHAR, "column" VARCHAR, message VARCHAR)[]'
+EMPTY_VIOLATIONS = f"CAST([] AS {VIOLATIONS_TYPE})"
+NO_VIOLATIONS = f"CAST(NULL AS {VIOLATIONS_TYPE})"
 
 
 class UnsupportedExpectation(TypeError):
@@ -349,24 +351,25 @@ def check_level(
     control_lines: Collection[int] | None = None,
     keep_text: bool = False,
     careful: bool = False,
-) -> None:
+) -> bool:
     """Build `level.table`: the lean pass over every row, the careful pass over suspects.
 
     `careful` runs the careful pass over every row instead: the reference the lean pass
-    must agree with.
+    must agree with. Returns whether the rows are still stored in the order `source` gave
+    them (DuckDB stores an updated list, such as `violations`, as a new row at the end).
     """
     if careful:
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {level.table} AS {_careful_query(level, level.source)}"
         )
-        return
+        return True
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {level.table} AS "
         f"{_lean_query(level, control_lines, keep_text)}"
     )
     suspects = con.execute(f"SELECT count(*) FROM {level.table} WHERE _suspect").fetchall()[0][0]
     if not suspects:
-        return
+        return True
     # The careful pass reads the suspects' text back from the lean table (blanking twice
     # changes nothing) and replaces what the lean pass found for them.
     text = [ident(c) for c in level.keep] + [
@@ -381,6 +384,7 @@ def check_level(
     con.execute(
         f"UPDATE {level.table} AS t SET {assignments} FROM wm_careful AS c WHERE {same_row}"
     )
+    return False
 
 
 def check_rows(
@@ -390,13 +394,17 @@ def check_rows(
     keep_text: bool = False,
     control_lines: Collection[int] | None = None,
     careful: bool = False,
-) -> None:
+    in_line_order: bool = False,
+) -> bool:
     """Build `wm_checked` (and `wm_checked_items`) from the reader's `wm_src` tables.
+    Returns whether `wm_checked` holds its rows in `_line` order (so loading them needs no
+    sort): when `wm_src` yields them so (`in_line_order`) and no row had to be updated.
 
     The delivered text of typed columns (`<col>__text`) is kept for suspects only, unless
     `keep_text` (for running the suites through Great Expectations). `control_lines`: the
     lines that may hold a control character (None: any line may). `careful`: check every
-    row with the careful pass (the reference for the lean one).
+    row with the careful pass (the reference for the lean one). `in_line_order`: `wm_src`
+    yields its rows in `_line` order.
     """
     params = suite_parameters(drop_date)
     items = contract.items
@@ -413,13 +421,16 @@ def check_rows(
         )
         check_level(con, item_level, control_lines, keep_text, careful)
         # An order breaks its contract when any of its items does: gather the few broken
-        # items per order once, then join them to the orders.
-        con.execute(
+        # items per order once, then join them to the orders (if there are any).
+        broken = con.execute(
             """CREATE OR REPLACE TEMP TABLE wm_item_violations AS
             SELECT _line, flatten(list(violations ORDER BY _item_index)) AS item_violations
             FROM wm_checked_items WHERE len(violations) > 0 GROUP BY _line"""
-        )
-        source = "wm_src LEFT JOIN wm_item_violations USING (_line)"
+        ).fetchall()[0][0]
+        if broken:
+            source, in_line_order = "wm_src LEFT JOIN wm_item_violations USING (_line)", False
+        else:
+            source = f"(SELECT *, {NO_VIOLATIONS} AS item_violations FROM wm_src)"
         keep_items = ["_item_count", "_items_type", "item_violations"]
 
     derived = {}
@@ -441,13 +452,14 @@ def check_rows(
         derived=derived,
         extra_violations="item_violations" if items is not None else None,
     )
-    check_level(con, level, control_lines, keep_text, careful)
-    _mark_duplicate_keys(con, contract)
+    in_order = check_level(con, level, control_lines, keep_text, careful) and in_line_order
+    return not _mark_duplicate_keys(con, contract) and in_order
 
 
-def _mark_duplicate_keys(con: duckdb.DuckDBPyConnection, contract: ExtractContract) -> None:
+def _mark_duplicate_keys(con: duckdb.DuckDBPyConnection, contract: ExtractContract) -> bool:
     """Among rows that pass every other rule, a repeated key (and updated_at) loses to the
-    first occurrence. Grouping finds the few repeated keys; only their rows are touched."""
+    first occurrence. Grouping finds the few repeated keys; only their rows are touched.
+    Returns whether there were any."""
     key_columns = list(contract.key) + (["updated_at"] if contract.has_updated_at else [])
     keys = ", ".join(ident(k) for k in key_columns)
     same_key = " AND ".join(f"c.{ident(k)} IS NOT DISTINCT FROM d.{ident(k)}" for k in key_columns)
@@ -459,15 +471,20 @@ def _mark_duplicate_keys(con: duckdb.DuckDBPyConnection, contract: ExtractContra
         if contract.has_updated_at
         else "; this file has no updated_at, so the first row wins"
     )
+    repeated = f"""SELECT {keys}, min(_line) AS first_line FROM wm_checked
+        WHERE len(violations) = 0 GROUP BY ALL HAVING count(*) > 1"""
+    # Usually no key repeats: looking costs less than an UPDATE that changes nothing.
+    if not con.execute(f"SELECT count(*) FROM ({repeated})").fetchall()[0][0]:
+        return False
     con.execute(
         f"""UPDATE wm_checked AS c
         SET violations = [{{'rule': 'duplicate_key', 'column': {literal(",".join(contract.key))},
                            'message': 'duplicate key (' || {key_text} || ') of line '
                                       || d.first_line || {literal(why)}}}]
-        FROM (SELECT {keys}, min(_line) AS first_line FROM wm_checked
-              WHERE len(violations) = 0 GROUP BY ALL HAVING count(*) > 1) AS d
+        FROM ({repeated}) AS d
         WHERE {same_key} AND c._line > d.first_line AND len(c.violations) = 0"""
     )
+    return True
 
 
 def key_text_sql(contract: ExtractContract) -> str:

@@ -243,3 +243,18 @@ def test_a_dirty_world_loads_the_same_through_the_lean_and_the_careful_pass(
     assert lean.keys() == careful.keys()
     for table in careful:
         assert lean[table] == careful[table], table
+    for db_path in (lean_db, careful_db):
+        _assert_stored_in_line_order(db_path)
+
+
+def _assert_stored_in_line_order(db_path: Path) -> None:
+    """Raw rows are stored file by file in line order (they are loaded without a sort)."""
+    tables = query(db_path, "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'raw'")
+    for (table,) in tables:
+        if "__" not in table:
+            continue  # load_log, quarantine
+        index = ", _item_index" if table.endswith("_items") else ""
+        rows = query(db_path, f"SELECT _drop_date, _source_file, _line{index} FROM raw.{table}")
+        files = [key for key, _ in itertools.groupby(rows, key=lambda row: row[:2])]
+        assert len(files) == len(set(files)), table  # one file's rows are not interleaved
+        assert rows == sorted(rows, key=lambda row: (files.index(row[:2]), row[2:])), table
