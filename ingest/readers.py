@@ -35,7 +35,7 @@ import pyarrow as pa
 
 from data_contracts.extracts import ExtractContract
 from data_contracts.suites import CONTROL_CHARS_REGEX
-from ingest.encoding import DecodedFile
+from ingest.encoding import UTF8_BOM, DecodedFile
 from ingest.errors import FileRejected
 from ingest.sql import ident, literal
 
@@ -106,7 +106,8 @@ def parse_header(text: str, contract: ExtractContract) -> tuple[list[str], list[
 
     Raises FileRejected when a key or required column is missing or a name repeats.
     """
-    first_line = text.split("\n", 1)[0].rstrip("\r")
+    end = text.find("\n")  # (not split: that would copy the whole rest of the file)
+    first_line = (text if end < 0 else text[:end]).rstrip("\r")
     try:
         header = next(csv.reader([first_line]))
     except (csv.Error, StopIteration):
@@ -177,10 +178,18 @@ def _read_csv_duckdb(
     header: list[str],
 ) -> ReadResult | None:
     """DuckDB's reader; None when line numbers could not be kept exact (multi-line records)."""
-    body = decoded.text[:-1] if decoded.text.endswith("\n") else decoded.text
-    if "\n\n" in body or "\n\r\n" in body or body.endswith("\n"):
+    # The text's line breaks, counted in its bytes (in UTF-8 and GB18030 a "\n" or "\r"
+    # byte is always that character), without copying the whole text.
+    data = decoded.data
+    start = len(UTF8_BOM) if decoded.encoding == "utf-8-sig" else 0
+    end = len(data) - 1 if data.endswith(b"\n") else len(data)  # the body: no final break
+    if (
+        data.find(b"\n\n", start, end) >= 0
+        or data.find(b"\n\r\n", start, end) >= 0
+        or data.endswith(b"\n", start, end)
+    ):
         return None  # DuckDB skips empty lines, which would shift line numbers
-    data_lines = body.count("\n")
+    data_lines = data.count(b"\n", start, end)
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header))) + "}"
     with tempfile.TemporaryDirectory(prefix="wmsight-") as tmp:
         readable = path
@@ -339,22 +348,60 @@ def _json_structure(contract: ExtractContract) -> dict:
     return structure
 
 
+def _line_array(decoded: DecodedFile) -> pa.LargeStringArray:
+    """The file's physical lines (as `_physical_lines` has them), built from its bytes.
+
+    Splitting in Python makes a string object per line and Arrow copies them again; here
+    numpy finds the line ends and Arrow takes the bytes as they are, minus the line breaks.
+    """
+    if decoded.encoding == "gb18030":
+        data = decoded.text.encode("utf-8")
+    else:  # valid UTF-8 already (decoding checked it)
+        data = decoded.data[len(UTF8_BOM) :] if decoded.encoding == "utf-8-sig" else decoded.data
+    buf = np.frombuffer(data, np.uint8)
+    newlines = np.flatnonzero(buf == ord("\n"))
+    starts = np.concatenate(([0], newlines + 1))
+    ends = np.concatenate((newlines, [len(buf)]))
+    if starts[-1] == ends[-1]:  # nothing after the last line break
+        starts, ends = starts[:-1], ends[:-1]
+    kept = np.ones(len(buf), bool)
+    kept[newlines] = False
+    carriage = (ends > starts) & (buf[np.maximum(ends, 1) - 1] == ord("\r"))
+    ends[carriage] -= 1  # one CR before the line break is part of the break
+    kept[ends[carriage]] = False
+    offsets = np.concatenate(([0], np.cumsum(ends - starts))).astype(np.int64)
+    return pa.LargeStringArray.from_buffers(
+        len(starts), pa.py_buffer(offsets), pa.py_buffer(buf[kept])
+    )
+
+
+# A line holds a JSON object: valid JSON of type OBJECT. Valid JSON that starts with "{" is
+# an object, which saves parsing the usual line a second time to ask for its type.
+_OBJECT_LINE = """CASE WHEN starts_with(line, '{') THEN json_valid(line)
+    WHEN json_valid(line) THEN json_type(line) = 'OBJECT' ELSE false END"""
+
+
 def read_jsonl(
     con: duckdb.DuckDBPyConnection, decoded: DecodedFile, contract: ExtractContract
 ) -> ReadResult:
-    lines = _physical_lines(decoded.text)
+    lines = _line_array(decoded)
     table = pa.table(
-        {
-            "_line": pa.array(np.arange(1, len(lines) + 1, dtype=np.int64)),
-            "line": pa.array(lines, pa.string()),
-        }
+        {"_line": pa.array(np.arange(1, len(lines) + 1, dtype=np.int64)), "line": lines}
     )
+    # One pass parses every line that holds a JSON object: into a struct of text values
+    # (numbers keep their written form), its top-level keys and the type of its items.
+    items = contract.items
+    structure = literal(json.dumps(_json_structure(contract)))
+    items_type = f"json_type(line, {literal('$.' + items.json_field)})" if items else "NULL"
     con.register("wm_jsonl_arrow", table)
     con.execute(
-        """CREATE OR REPLACE TEMP TABLE wm_json AS
-        SELECT _line, line,
-               CASE WHEN json_valid(line) THEN json_type(line) = 'OBJECT' ELSE false END AS ok
-        FROM wm_jsonl_arrow WHERE NOT regexp_full_match(line, '\\s*')"""
+        f"""CREATE OR REPLACE TEMP TABLE wm_json AS
+        SELECT _line, line, ok,
+               CASE WHEN ok THEN from_json(line, {structure}) END AS j,
+               CASE WHEN ok THEN json_keys(line) END AS _keys,
+               CASE WHEN ok THEN {items_type} END AS _items_type
+        FROM (SELECT _line, line, {_OBJECT_LINE} AS ok
+              FROM wm_jsonl_arrow WHERE NOT regexp_full_match(line, '\\s*'))"""
     )
     con.unregister("wm_jsonl_arrow")
     good, rows, first = con.execute(
@@ -371,32 +418,20 @@ def read_jsonl(
         ).fetchall()
     ]
     top_level = {(c.json_path or (c.name,))[0] for c in contract.columns}
-    if contract.items is not None:
-        top_level.add(contract.items.json_field)
+    if items is not None:
+        top_level.add(items.json_field)
     extra = [
         row[0]
         for row in con.execute(
-            "SELECT DISTINCT unnest(json_keys(line)) AS k FROM wm_json WHERE ok ORDER BY k"
+            "SELECT DISTINCT unnest(_keys) AS k FROM wm_json WHERE ok ORDER BY k"
         ).fetchall()
         if row[0] not in top_level
     ]
     extra_names = ", ".join(map(literal, extra))
     extra_sql = (
-        f"CASE WHEN len(list_filter(json_keys(line), lambda k: k IN ({extra_names}))) > 0 "
-        "THEN line END"
+        f"CASE WHEN len(list_filter(_keys, lambda k: k IN ({extra_names}))) > 0 THEN line END"
         if extra
         else "CAST(NULL AS VARCHAR)"
-    )
-    # Parse each line once into a struct of text values (numbers keep their written form).
-    items = contract.items
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE wm_json_parsed AS
-        SELECT _line, from_json(line, {literal(json.dumps(_json_structure(contract)))}) AS j,
-               {extra_sql} AS _extra,
-               {
-            f"json_type(line, {literal(chr(36) + '.' + items.json_field)})" if items else "NULL"
-        } AS _items_type
-        FROM wm_json WHERE ok"""
     )
     columns = ", ".join(
         f"j.{'.'.join(ident(p) for p in (c.json_path or (c.name,)))} AS {ident(c.name)}"
@@ -405,9 +440,9 @@ def read_jsonl(
     items_sql = f"j.{ident(items.json_field)}" if items else "NULL"
     con.execute(
         f"""CREATE OR REPLACE TEMP VIEW wm_src AS
-        SELECT _line, {columns}, _extra, coalesce(len({items_sql}), 0) AS _item_count,
-               _items_type
-        FROM wm_json_parsed"""
+        SELECT _line, {columns}, {extra_sql} AS _extra,
+               coalesce(len({items_sql}), 0) AS _item_count, _items_type
+        FROM wm_json WHERE ok"""
     )
     if items is not None:
         item_columns = ", ".join(f"item.{ident(c.name)} AS {ident(c.name)}" for c in items.columns)
@@ -416,7 +451,7 @@ def read_jsonl(
             WITH exploded AS (
                 SELECT _line, unnest({items_sql}) AS item,
                        generate_subscripts({items_sql}, 1) AS _item_index
-                FROM wm_json_parsed WHERE len({items_sql}) > 0
+                FROM wm_json WHERE ok AND len({items_sql}) > 0
             )
             SELECT _line, _item_index - 1 AS _item_index, {item_columns} FROM exploded"""
         )

@@ -6,6 +6,7 @@
   typed values and violations as the careful pass over every row.
 - Control-character scan: the lines it reports are exactly the lines the suite's regex
   finds a control character on.
+- JSON Lines split with numpy: the same lines as splitting the text.
 - A whole dirty generated world loads the same either way.
 """
 
@@ -29,7 +30,14 @@ from data_contracts.extracts import CONTRACTS, CONTRACTS_BY_FILE, Kind
 from data_contracts.suites import CONTROL_CHARS_REGEX, TYPE_REGEX
 from ingest.encoding import decode_bytes, decode_file
 from ingest.load import ingest_extracts
-from ingest.readers import control_char_lines, read_csv, read_jsonl
+from ingest.readers import (
+    _OBJECT_LINE,
+    _line_array,
+    _physical_lines,
+    control_char_lines,
+    read_csv,
+    read_jsonl,
+)
 from ingest.sql import FAST_REGEX, PARSE_MACROS
 from ingest.validate import check_rows
 from wmsight.demo import generate_world
@@ -207,6 +215,37 @@ def test_control_char_lines_of_json_include_escaped_control_characters() -> None
     # json.dumps escapes all of them but DEL, which it writes as is (in one line of two)
     raw = [n for n, line in enumerate(lines, 1) if re.search(CONTROL_CHARS_REGEX, line)]
     assert control_char_lines(data) == raw == [12]
+
+
+def test_lines_split_from_bytes_are_the_lines_split_from_text() -> None:
+    rng = random.Random(9)
+    pieces = ["{}", '{"a": "中文"}', "\r", "\n", "\r\n", " ", "\t", "x", "\n\n", "\r\r\n"]
+    texts = ["", "\n", "\r", "\r\n", "a", "a\n", "a\r\n", "\na", "a\n\n", "a\r\r"]
+    texts += ["".join(rng.choices(pieces, k=rng.randint(1, 30))) for _ in range(300)]
+    for text in texts:
+        for encoding, data in [
+            ("utf-8", text.encode()),
+            ("utf-8-sig", b"\xef\xbb\xbf" + text.encode()),
+            ("gb18030", text.encode("gb18030")),
+        ]:
+            decoded = decode_bytes(data, "x.jsonl") if data else None
+            if decoded is None or decoded.encoding != encoding:
+                continue  # empty, or plain ASCII (decoded as UTF-8)
+            assert _line_array(decoded).to_pylist() == _physical_lines(text), (encoding, text)
+
+
+def test_object_line_test_agrees_with_asking_for_the_type(con) -> None:
+    lines = ['{"a": 1}', ' {"a": 1}', '\t{"a": 1}', '{"a": ', "{", "{}", "{} ", "{}}", "[1]"]
+    lines += ['{"a": 1} x', "42", '"text"', "null", "true", '{"a": [1, {"b": 2}]}', "{'a': 1}"]
+    lines += ['{"a": "\\u0007"}', '{"a": 1,}', "[{}]", " [1]", "{]"]
+    rows = con.execute(
+        f"SELECT line, {_OBJECT_LINE}, "
+        "CASE WHEN json_valid(line) THEN json_type(line) = 'OBJECT' ELSE false END "
+        "FROM unnest(?::VARCHAR[]) AS t(line)",
+        [lines],
+    ).fetchall()
+    assert [row for row in rows if row[1] != row[2]] == []
+    assert {row[1] for row in rows} == {True, False}
 
 
 @pytest.fixture(scope="module")
