@@ -183,6 +183,16 @@ def load_file(
         "read_method": None,
         "started_at": started,
     }
+    checked: Checked | None = None
+    rejected: FileRejected | None = None
+    if contract is not None:
+        try:
+            decoded = decode_bytes(data, source_file, digest)
+            checked = _read_and_check(con, contract, drop.drop_date, decoded, path)
+        except FileRejected as error:
+            rejected = error
+    # Reading and checking touch only this connection's temp tables; what changes raw
+    # (and the load log) happens in one transaction.
     con.execute("BEGIN TRANSACTION")
     try:
         if contract is None:
@@ -196,10 +206,9 @@ def load_file(
         else:
             if last_checksum is not None:
                 _forget_earlier_delivery(con, contract, drop.drop_date, source_file)
-            try:
-                decoded = decode_bytes(data, source_file, digest)
-                outcome = _load_rows(con, contract, drop, decoded, path, run_id, log_row)
-            except FileRejected as rejected:
+            if checked is not None:
+                outcome = _load_rows(con, contract, drop, checked, run_id, log_row)
+            else:
                 outcome = FileLoad(drop.drop_date, source_file, "rejected", message=str(rejected))
                 log.error("drop %s: rejected %s", drop.drop_date, rejected)
         outcome.seconds = time.perf_counter() - clock
@@ -226,15 +235,22 @@ def _forget_earlier_delivery(
     )
 
 
-def _load_rows(
+@dataclass
+class Checked:
+    """A file read into `wm_src` and checked into `wm_checked`."""
+
+    decoded: DecodedFile
+    read: ReadResult
+    in_line_order: bool  # wm_checked holds its rows in _line order
+
+
+def _read_and_check(
     con: duckdb.DuckDBPyConnection,
     contract: ExtractContract,
-    drop: Drop,
+    drop_date: date,
     decoded: DecodedFile,
     path: Path,
-    run_id: str,
-    log_row: dict,
-) -> FileLoad:
+) -> Checked:
     if contract.format == "jsonl":
         read: ReadResult = read_jsonl(con, decoded, contract)
     else:
@@ -242,10 +258,22 @@ def _load_rows(
     in_line_order = check_rows(
         con,
         contract,
-        drop.drop_date,
+        drop_date,
         control_lines=read.control_lines,
         in_line_order=read.in_line_order,
     )
+    return Checked(decoded, read, in_line_order)
+
+
+def _load_rows(
+    con: duckdb.DuckDBPyConnection,
+    contract: ExtractContract,
+    drop: Drop,
+    checked: Checked,
+    run_id: str,
+    log_row: dict,
+) -> FileLoad:
+    decoded, read, in_line_order = checked.decoded, checked.read, checked.in_line_order
     loaded_at = datetime.now()
     source_file = contract.source_file
 
@@ -254,7 +282,7 @@ def _load_rows(
     select = ", ".join([ident(n) for n in data_columns] + ["?", "?", "_line", "?", "_extra"])
     rows_loaded = con.execute(
         f"INSERT INTO raw.{ident(contract.table)} ({', '.join(map(ident, names))}) "
-        f"SELECT {select} FROM wm_checked WHERE len(violations) = 0"
+        f"SELECT {select} FROM wm_checked WHERE violations IS NULL"
         + ("" if in_line_order else " ORDER BY _line"),  # the usual case needs no sort
         [drop.drop_date, source_file, loaded_at],
     ).fetchall()[0][0]
@@ -269,7 +297,7 @@ def _load_rows(
         con.execute(
             f"INSERT INTO raw.{ident(contract.items.table)} ({', '.join(map(ident, item_names))}) "
             f"SELECT {item_select} FROM wm_checked_items AS i JOIN wm_checked AS p USING (_line) "
-            f"WHERE len(p.violations) = 0 ORDER BY i._line, i._item_index",
+            f"WHERE p.violations IS NULL ORDER BY i._line, i._item_index",
             [drop.drop_date, source_file, loaded_at],
         )
     quarantined = _quarantine(con, contract, drop.drop_date, read, rows_loaded, run_id, loaded_at)
@@ -324,7 +352,7 @@ def _quarantine(
         bad = con.execute(
             f"""SELECT _line, violations[1].rule, violations[1].column, violations[1].message,
                       {key_text_sql(contract)}, CAST(to_json(violations) AS VARCHAR)
-               FROM wm_checked WHERE len(violations) > 0"""
+               FROM wm_checked WHERE violations IS NOT NULL"""
         ).fetchall()
     bad += [(line, rule, None, message, None, None) for line, rule, message, _ in read.malformed]
     if not bad:

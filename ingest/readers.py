@@ -200,15 +200,7 @@ def _read_csv_duckdb(
             con.execute(
                 "DROP TABLE IF EXISTS wm_rejects; DROP TABLE IF EXISTS wm_reject_scans"
             ).fetchall()
-            records = con.execute(
-                f"""CREATE OR REPLACE TEMP TABLE wm_csv AS
-                SELECT row_number() OVER () AS _rec, *
-                FROM read_csv(?, header = true, auto_detect = false, columns = {columns},
-                    delim = ',', quote = '"', escape = '"', strict_mode = true,
-                    store_rejects = true, rejects_table = 'wm_rejects',
-                    rejects_scan = 'wm_reject_scans', max_line_size = 10000000)""",
-                [str(readable)],
-            ).fetchall()[0][0]
+            records = _load_records(con, readable, columns)
         except duckdb.Error:
             return None
     rejected = con.execute(
@@ -248,6 +240,34 @@ def _read_csv_duckdb(
         control_lines=control_char_lines(decoded.data),  # a record is one physical line
         in_line_order=not rejected,  # else a join places the records on their lines
     )
+
+
+def _load_records(con: duckdb.DuckDBPyConnection, readable: Path, columns: str) -> int:
+    """Load the file's records; view `wm_csv` has them with `_rec` numbering them from 1 in
+    file order."""
+    reader = f"""read_csv(?, header = true, auto_detect = false, columns = {columns},
+        delim = ',', quote = '"', escape = '"', strict_mode = true,
+        store_rejects = true, rejects_table = 'wm_rejects', rejects_scan = 'wm_reject_scans',
+        max_line_size = 10000000)"""
+    con.execute("DROP TABLE IF EXISTS wm_rejects; DROP TABLE IF EXISTS wm_reject_scans")
+    # Records keep the file's order, and a committed table numbers its rows by rowid from
+    # 0 in that order: numbering them with row_number() instead would load them on one
+    # thread. (Inside an open transaction rowids are not that; then row_number() it is.)
+    records = con.execute(
+        f"CREATE OR REPLACE TEMP TABLE wm_records AS SELECT * FROM {reader}", [str(readable)]
+    ).fetchall()[0][0]
+    numbered_by_rowid = con.execute(
+        "SELECT coalesce(min(rowid) = 0 AND max(rowid) = count(*) - 1, true) FROM wm_records"
+    ).fetchall()[0][0]
+    numbered = "SELECT rowid + 1 AS _rec, * FROM wm_records"
+    if not numbered_by_rowid:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE wm_records_numbered AS "
+            "SELECT row_number() OVER (ORDER BY rowid) AS _rec, * FROM wm_records"
+        )
+        numbered = "SELECT * FROM wm_records_numbered"
+    con.execute(f"CREATE OR REPLACE TEMP VIEW wm_csv AS {numbered}")
+    return records
 
 
 def _read_csv_lines(
@@ -296,11 +316,11 @@ def _read_csv_lines(
         | {f"c{i}": pa.array([row[i] for row in rows], pa.string()) for i in range(width)}
     )
     con.register("wm_lines_arrow", table)
-    con.execute("CREATE OR REPLACE TEMP TABLE wm_csv AS SELECT * FROM wm_lines_arrow")
+    con.execute("CREATE OR REPLACE TEMP TABLE wm_lines AS SELECT * FROM wm_lines_arrow")
     con.unregister("wm_lines_arrow")
     con.execute(
         f"CREATE OR REPLACE TEMP VIEW wm_src AS "
-        f"SELECT _line, {_src_select(header, contract, positional=True)} FROM wm_csv"
+        f"SELECT _line, {_src_select(header, contract, positional=True)} FROM wm_lines"
     )
     return ReadResult(
         rows_read=len(rows) + len(malformed),

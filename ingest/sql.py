@@ -58,8 +58,15 @@ FAST_REGEX: dict[Kind, str] = {
     Kind.TIMESTAMP: rf"{_FAST_DATE}(?:[ T]{_FAST_TIME}(?:\+08:00)?)?",
     Kind.DATE: _FAST_DATE,
     Kind.DECIMAL: r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)",
+    # settled without a regex (wm_integer_fast); this is the form it settles
+    Kind.INTEGER: r"-?(?:0|[1-9]\d*)(?:\.0)?",
 }
 FAST_MACROS = f"""
+-- a whole number as DuckDB writes it (or with ".0", as float exports do) casts back to its
+-- own text: that one cast and compare settle it, no regex needed
+CREATE OR REPLACE TEMP MACRO wm_integer_fast(t) AS
+    CASE WHEN CAST(TRY_CAST(t AS BIGINT) AS VARCHAR) = t THEN TRY_CAST(t AS BIGINT)
+        WHEN CAST(TRY_CAST(t AS BIGINT) AS VARCHAR) || '.0' = t THEN TRY_CAST(t AS BIGINT) END;
 CREATE OR REPLACE TEMP MACRO wm_timestamp_fast(t) AS
     CASE WHEN regexp_full_match(t, {_re(FAST_REGEX[Kind.TIMESTAMP])})
         THEN TRY_CAST(left(t, 19) AS TIMESTAMP) END;

@@ -16,10 +16,10 @@ checked in two passes that together give exactly what the careful pass alone giv
    values are what the general parsers give and the careful pass would find nothing.
 2. careful, suspects only: the general parsers and the violations list with messages.
 
-Result: temp table `wm_checked` (parent rows) with typed columns, `<col>__text`
-for typed columns (NULL for rows that were no suspect, unless `keep_text`), `_line`,
-`_extra`, `_suspect` and `violations` (list of {rule, column, message}); for JSON
-Lines also `wm_checked_items`.
+Result: temp table `wm_checked` (parent rows) with typed columns, `_line`, `_extra`,
+`_suspect` and `violations` (list of {rule, column, message}; NULL for a row that breaks
+nothing, which costs less to store than an empty list), with `keep_text` also the
+delivered text of typed columns as `<col>__text`; for JSON Lines also `wm_checked_items`.
 """
 
 from __future__ import annotations
@@ -51,10 +51,9 @@ PARSERS = {
     Kind.DECIMAL: "wm_decimal",
     Kind.DATE: "wm_date",
 }
-# Fast parsers: the general parser's value or NULL (unsettled). wm_integer is one simple
-# regex and a cast already, and settles every value.
+# Fast parsers: the general parser's value or NULL (unsettled).
 FAST_PARSERS = {
-    Kind.INTEGER: "wm_integer",
+    Kind.INTEGER: "wm_integer_fast",
     Kind.DECIMAL: "wm_decimal_fast",
     Kind.DATE: "wm_date_fast",
     Kind.TIMESTAMP: "wm_timestamp_fast",
@@ -309,40 +308,42 @@ class Level:
     def typed_columns(self) -> list[str]:
         return [c.name for c in self.columns if c.kind is not Kind.TEXT]
 
-    def text_columns(self) -> list[str]:
-        return [f"{c.name}__text" for c in self.columns if c.kind is not Kind.TEXT]
-
     def derived_sql(self) -> str:
         return ", ".join(["*"] + [f"{sql} AS {ident(n)}" for n, sql in self.derived.items()])
 
+    def stored_columns(self, keep_text: bool) -> list[str]:
+        """What the checked table keeps besides `_suspect` and `violations`."""
+        columns = [k for k in self.keep if k != self.extra_violations]
+        for c in self.columns:
+            if c.kind is not Kind.TEXT and keep_text:
+                columns.append(f"{c.name}__text")
+            columns.append(c.name)
+        return columns + list(self.derived)
 
-def _careful_query(level: Level, source: str) -> str:
+
+def _careful_query(level: Level, source: str, keep_text: bool) -> str:
     """Every row of `source` parsed by the general parsers, with its violations."""
-    extra = EMPTY_VIOLATIONS
+    found = level.suite.violations()
     if level.extra_violations:
-        extra = f"coalesce({ident(level.extra_violations)}, {EMPTY_VIOLATIONS})"
+        found = f"list_concat({found}, {ident(level.extra_violations)})"
     return f"""WITH typed AS ({typed_query(level.columns, level.keep, source)}),
         derived AS (SELECT {level.derived_sql()} FROM typed)
-        SELECT *, true AS _suspect,
-            list_concat({level.suite.violations()}, {extra}) AS violations
+        SELECT {", ".join(map(ident, level.stored_columns(keep_text)))}, true AS _suspect,
+            nullif({found}, {EMPTY_VIOLATIONS}) AS violations
         FROM derived"""
 
 
 def _lean_query(level: Level, control_lines: Collection[int] | None, keep_text: bool) -> str:
     """Every row parsed by the fast parsers, flagged `_suspect` when it needs the careful
-    pass; the delivered text and the carried violations are kept for suspects only."""
+    pass (which then reads its text from `source` again)."""
     suspect = level.suite.any_broken(control_lines)
-    carried = [] if keep_text else level.text_columns()
     if level.extra_violations:
         suspect = f"{suspect} OR {ident(level.extra_violations)} IS NOT NULL"
-        carried.append(level.extra_violations)
-    only_suspects = [f"CASE WHEN _suspect THEN {ident(c)} END AS {ident(c)}" for c in carried]
-    exclude = f" EXCLUDE ({', '.join(map(ident, carried))})" if carried else ""
     return f"""WITH typed AS ({typed_query(level.columns, level.keep, level.source, fast=True)}),
-        derived AS (SELECT {level.derived_sql()} FROM typed),
-        gated AS (SELECT *, coalesce({suspect}, false) AS _suspect FROM derived)
-        SELECT *{exclude}, {", ".join(only_suspects + [EMPTY_VIOLATIONS])} AS violations
-        FROM gated"""
+        derived AS (SELECT {level.derived_sql()} FROM typed)
+        SELECT {", ".join(map(ident, level.stored_columns(keep_text)))},
+            coalesce({suspect}, false) AS _suspect, {NO_VIOLATIONS} AS violations
+        FROM derived"""
 
 
 def check_level(
@@ -360,7 +361,8 @@ def check_level(
     """
     if careful:
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {level.table} AS {_careful_query(level, level.source)}"
+            f"CREATE OR REPLACE TEMP TABLE {level.table} AS "
+            f"{_careful_query(level, level.source, keep_text)}"
         )
         return True
     con.execute(
@@ -370,14 +372,17 @@ def check_level(
     suspects = con.execute(f"SELECT count(*) FROM {level.table} WHERE _suspect").fetchall()[0][0]
     if not suspects:
         return True
-    # The careful pass reads the suspects' text back from the lean table (blanking twice
-    # changes nothing) and replaces what the lean pass found for them.
-    text = [ident(c) for c in level.keep] + [
-        ident(c.name) if c.kind is Kind.TEXT else f"{ident(c.name + '__text')} AS {ident(c.name)}"
-        for c in level.columns
-    ]
-    suspect_rows = f"(SELECT {', '.join(text)} FROM {level.table} WHERE _suspect)"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE wm_careful AS {_careful_query(level, suspect_rows)}")
+    # The careful pass reads the suspects from the source again and replaces what the lean
+    # pass found for them.
+    key = ", ".join(map(ident, level.row_key))
+    suspect_rows = (
+        f"(SELECT * FROM {level.source} "
+        f"SEMI JOIN (SELECT {key} FROM {level.table} WHERE _suspect) USING ({key}))"
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE wm_careful AS "
+        f"{_careful_query(level, suspect_rows, keep_text)}"
+    )
     replaced = level.typed_columns() + list(level.derived) + ["violations"]
     assignments = ", ".join(f"{ident(n)} = c.{ident(n)}" for n in replaced)
     same_row = " AND ".join(f"t.{ident(k)} = c.{ident(k)}" for k in level.row_key)
@@ -425,7 +430,7 @@ def check_rows(
         broken = con.execute(
             """CREATE OR REPLACE TEMP TABLE wm_item_violations AS
             SELECT _line, flatten(list(violations ORDER BY _item_index)) AS item_violations
-            FROM wm_checked_items WHERE len(violations) > 0 GROUP BY _line"""
+            FROM wm_checked_items WHERE violations IS NOT NULL GROUP BY _line"""
         ).fetchall()[0][0]
         if broken:
             source, in_line_order = "wm_src LEFT JOIN wm_item_violations USING (_line)", False
@@ -472,7 +477,7 @@ def _mark_duplicate_keys(con: duckdb.DuckDBPyConnection, contract: ExtractContra
         else "; this file has no updated_at, so the first row wins"
     )
     repeated = f"""SELECT {keys}, min(_line) AS first_line FROM wm_checked
-        WHERE len(violations) = 0 GROUP BY ALL HAVING count(*) > 1"""
+        WHERE violations IS NULL GROUP BY ALL HAVING count(*) > 1"""
     # Usually no key repeats: looking costs less than an UPDATE that changes nothing.
     if not con.execute(f"SELECT count(*) FROM ({repeated})").fetchall()[0][0]:
         return False
@@ -482,7 +487,7 @@ def _mark_duplicate_keys(con: duckdb.DuckDBPyConnection, contract: ExtractContra
                            'message': 'duplicate key (' || {key_text} || ') of line '
                                       || d.first_line || {literal(why)}}}]
         FROM ({repeated}) AS d
-        WHERE {same_key} AND c._line > d.first_line AND len(c.violations) = 0"""
+        WHERE {same_key} AND c._line > d.first_line AND c.violations IS NULL"""
     )
     return True
 

@@ -46,6 +46,7 @@ GENERAL = {
     Kind.TIMESTAMP: "wm_timestamp",
     Kind.DATE: "wm_date",
     Kind.DECIMAL: "wm_decimal",
+    Kind.INTEGER: "wm_integer",
 }
 FAST = {kind: f"{name}_fast" for kind, name in GENERAL.items()}
 
@@ -53,7 +54,13 @@ FAST = {kind: f"{name}_fast" for kind, name in GENERAL.items()}
 def _values(kind: Kind, count: int = 4000) -> list[str]:
     """Values in and around the forms the fast parsers settle: edge fields, mutations."""
     rng = random.Random(f"fast-{kind}")
-    if kind is Kind.DECIMAL:
+    if kind is Kind.INTEGER:
+        seeds = ["0", "-0", "+0", "7", "-7", "+7", "12.0", "12.00", "12.5", "012", "1e3", "0x10"]
+        seeds += ["9223372036854775807", "9223372036854775808", "-9223372036854775808", "1_000"]
+        seeds += [str(rng.randint(-(10**12), 10**12)) for _ in range(300)]
+        seeds += [f"{rng.randint(0, 10**6)}.0" for _ in range(100)]
+        alphabet = "0123456789.+- e_x\t"
+    elif kind is Kind.DECIMAL:
         seeds = ["0", "0.00", "12.5", "-3.25", "+7", ".5", "5.", "123456789012345678.5", "1e5"]
         seeds += ["00012.000", "-0", "1.23456", "99999999999999.9999", "100000000000000"]
         alphabet = "0123456789.+- e,_\t"
@@ -135,6 +142,7 @@ USUAL = {
     r"|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00",
     Kind.DATE: r"\d{4}([-/])\d\d\1\d\d",
     Kind.DECIMAL: r"-?\d+(\.\d+)?",
+    Kind.INTEGER: r"-?[1-9]\d{0,17}(\.0)?",
 }
 
 
@@ -246,6 +254,28 @@ def test_object_line_test_agrees_with_asking_for_the_type(con) -> None:
     ).fetchall()
     assert [row for row in rows if row[1] != row[2]] == []
     assert {row[1] for row in rows} == {True, False}
+
+
+def test_csv_records_are_numbered_alike_inside_and_outside_a_transaction(tmp_path: Path) -> None:
+    """Outside a transaction records are numbered by rowid, inside by row_number()."""
+    source_file = "erp/stock_counts.csv"
+    header = "count_id,counted_at,warehouse_id,sku,book_qty,counted_qty"
+    lines = [f"C{i},2025-02-01 10:00:00,WH-1,SKU-{i},{i},{i}" for i in range(3000)]
+    lines[1234] = "C1234,too,few"  # a rejected line: records after it move down one line
+    path = tmp_path / "stock_counts.csv"
+    path.write_text("\n".join([header, *lines]) + "\n", encoding="utf-8")
+    contract = CONTRACTS_BY_FILE[source_file]
+    sources = []
+    for in_transaction in (False, True):
+        con = duckdb.connect(str(tmp_path / f"db{in_transaction}.duckdb"))
+        if in_transaction:
+            con.execute("BEGIN TRANSACTION")
+        read = read_csv(con, path, decode_file(path, source_file), contract)
+        assert read.method == "duckdb" and [m[0] for m in read.malformed] == [1236]
+        sources.append(con.execute("SELECT _line, count_id FROM wm_src ORDER BY _line").fetchall())
+        con.close()
+    assert sources[0] == sources[1]
+    assert sources[0][1233:1236] == [(1235, "C1233"), (1237, "C1235"), (1238, "C1236")]
 
 
 @pytest.fixture(scope="module")
