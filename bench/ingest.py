@@ -8,7 +8,11 @@ For each scale: generate the demo world once (not timed), then time
   DuckDB cannot read on its own: this favours the baseline);
 - wmsight: `ingest_extracts` into a fresh database: decoding, contracts, quarantine,
   load log.
-Prints rows per second and the ratio (target: wmsight at least half as fast as bare).
+Prints rows per second and the ratio (target: wmsight at least half as fast as bare),
+then where wmsight's seconds went (median per phase, summed over files): decode (read
+the bytes, checksum, decode), read (into DuckDB, rows as text), check (parse and run the
+contracts), load (the per-file transaction: raw rows, quarantine, load log, commit),
+other (connect, raw schema, checksum lookup, closing the database).
 """
 
 from __future__ import annotations
@@ -54,6 +58,9 @@ def bare_load(files: list[Path], db_path: Path) -> int:
     return rows
 
 
+PHASES = ("decode", "read", "check", "load")
+
+
 def timed(action) -> tuple[float, object]:
     started = time.perf_counter()
     value = action()
@@ -64,7 +71,7 @@ def bench_scale(scale: float, repeat: int, workdir: Path) -> dict:
     extracts = workdir / f"scale{scale:g}" / "extracts"
     generation, _ = timed(lambda: generate_world(extracts, scale=scale, seed=7))
     utf8 = prepare_bare_inputs(extracts, workdir / f"scale{scale:g}" / "utf8")
-    bare_times, ours_times = [], []
+    bare_times, ours_times, phase_runs = [], [], []
     rows = 0
     for attempt in range(repeat):
         bare_db = workdir / f"bare{scale:g}_{attempt}.duckdb"
@@ -73,6 +80,8 @@ def bench_scale(scale: float, repeat: int, workdir: Path) -> dict:
         bare_times.append(seconds)
         seconds, result = timed(lambda db=ours_db: ingest_extracts(extracts, db))
         ours_times.append(seconds)
+        phases = {p: sum(f.phases.get(p, 0.0) for f in result.files) for p in PHASES}
+        phase_runs.append(phases | {"other": seconds - sum(phases.values())})
         loaded = result.rows_loaded + result.rows_quarantined
         bare_db.unlink()
         ours_db.unlink()
@@ -87,6 +96,7 @@ def bench_scale(scale: float, repeat: int, workdir: Path) -> dict:
         "bare_rows_per_s": rows / bare,
         "wmsight_rows_per_s": loaded / ours,
         "speed_vs_bare": bare / ours,
+        "phases": {p: statistics.median(run[p] for run in phase_runs) for p in phase_runs[0]},
     }
 
 
@@ -115,6 +125,11 @@ def main() -> None:
         "target: wmsight/bare speed >= 0.50 (validation, quarantine and load log included); "
         f"median of {args.repeat} runs; rows = top-level rows (order items not counted)"
     )
+    print()
+    names = list(results[0]["phases"])
+    print(f"{'scale':>5} " + " ".join(f"{name + ' s':>9}" for name in names) + "  (wmsight)")
+    for r in results:
+        print(f"{r['scale']:>5g} " + " ".join(f"{r['phases'][name]:>9.2f}" for name in names))
 
 
 if __name__ == "__main__":

@@ -58,6 +58,9 @@ class FileLoad:
     rows_quarantined: int = 0
     message: str = ""
     seconds: float = 0.0
+    # where the seconds went: decode (read, checksum, decode), read, check, load (the
+    # transaction that writes raw, quarantine and load log)
+    phases: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -185,14 +188,17 @@ def load_file(
     }
     checked: Checked | None = None
     rejected: FileRejected | None = None
+    phases: dict[str, float] = {}
     if contract is not None:
         try:
             decoded = decode_bytes(data, source_file, digest)
-            checked = _read_and_check(con, contract, drop.drop_date, decoded, path)
+            phases["decode"] = time.perf_counter() - clock
+            checked = _read_and_check(con, contract, drop.drop_date, decoded, path, phases)
         except FileRejected as error:
             rejected = error
     # Reading and checking touch only this connection's temp tables; what changes raw
     # (and the load log) happens in one transaction.
+    writing = time.perf_counter()
     con.execute("BEGIN TRANSACTION")
     try:
         if contract is None:
@@ -217,6 +223,7 @@ def load_file(
     except BaseException:
         con.execute("ROLLBACK")
         raise
+    outcome.phases = phases | {"load": time.perf_counter() - writing}
     return outcome
 
 
@@ -250,11 +257,14 @@ def _read_and_check(
     drop_date: date,
     decoded: DecodedFile,
     path: Path,
+    phases: dict[str, float],
 ) -> Checked:
+    clock = time.perf_counter()
     if contract.format == "jsonl":
         read: ReadResult = read_jsonl(con, decoded, contract)
     else:
         read = read_csv(con, path, decoded, contract)
+    phases["read"] = time.perf_counter() - clock
     in_line_order = check_rows(
         con,
         contract,
@@ -262,6 +272,7 @@ def _read_and_check(
         control_lines=read.control_lines,
         in_line_order=read.in_line_order,
     )
+    phases["check"] = time.perf_counter() - clock - phases["read"]
     return Checked(decoded, read, in_line_order)
 
 

@@ -369,30 +369,34 @@ def _json_structure(contract: ExtractContract) -> dict:
 
 
 def _line_array(decoded: DecodedFile) -> pa.LargeStringArray:
-    """The file's physical lines (as `_physical_lines` has them), built from its bytes.
+    """The file's physical lines, each with its line break (`_without_break` removes it, as
+    `_physical_lines` does).
 
     Splitting in Python makes a string object per line and Arrow copies them again; here
-    numpy finds the line ends and Arrow takes the bytes as they are, minus the line breaks.
+    numpy finds the line breaks and Arrow takes the bytes as they are.
     """
-    if decoded.encoding == "gb18030":
-        data = decoded.text.encode("utf-8")
-    else:  # valid UTF-8 already (decoding checked it)
-        data = decoded.data[len(UTF8_BOM) :] if decoded.encoding == "utf-8-sig" else decoded.data
-    buf = np.frombuffer(data, np.uint8)
-    newlines = np.flatnonzero(buf == ord("\n"))
-    starts = np.concatenate(([0], newlines + 1))
-    ends = np.concatenate((newlines, [len(buf)]))
-    if starts[-1] == ends[-1]:  # nothing after the last line break
-        starts, ends = starts[:-1], ends[:-1]
-    kept = np.ones(len(buf), bool)
-    kept[newlines] = False
-    carriage = (ends > starts) & (buf[np.maximum(ends, 1) - 1] == ord("\r"))
-    ends[carriage] -= 1  # one CR before the line break is part of the break
-    kept[ends[carriage]] = False
-    offsets = np.concatenate(([0], np.cumsum(ends - starts))).astype(np.int64)
+    # (a UTF-8 file's bytes are valid UTF-8: decoding checked them)
+    data = decoded.text.encode("utf-8") if decoded.encoding == "gb18030" else decoded.data
+    start = len(UTF8_BOM) if decoded.encoding == "utf-8-sig" else 0
+    breaks = np.flatnonzero(np.frombuffer(data, np.uint8) == ord("\n"))
+    offsets = np.concatenate(([start], breaks + 1, [len(data)])).astype(np.int64)
+    if offsets[-1] == offsets[-2]:  # nothing after the last line break
+        offsets = offsets[:-1]
     return pa.LargeStringArray.from_buffers(
-        len(starts), pa.py_buffer(offsets), pa.py_buffer(buf[kept])
+        len(offsets) - 1, pa.py_buffer(offsets), pa.py_buffer(data)
     )
+
+
+def _without_break(line: str) -> str:
+    """A line of `_line_array` as `_physical_lines` has it: without "\n", then one "\r"."""
+    line = line[:-1] if line.endswith("\n") else line
+    return line[:-1] if line.endswith("\r") else line
+
+
+def _without_break_sql(line: str) -> str:
+    """`_without_break` in SQL."""
+    cut = f"CASE WHEN suffix({line}, chr(10)) THEN left({line}, -1) ELSE {line} END"
+    return f"CASE WHEN suffix({cut}, chr(13)) THEN left({cut}, -1) ELSE {cut} END"
 
 
 # A line holds a JSON object: valid JSON of type OBJECT. Valid JSON that starts with "{" is
@@ -408,20 +412,31 @@ def read_jsonl(
     table = pa.table(
         {"_line": pa.array(np.arange(1, len(lines) + 1, dtype=np.int64)), "line": lines}
     )
-    # One pass parses every line that holds a JSON object: into a struct of text values
-    # (numbers keep their written form), its top-level keys and the type of its items.
     items = contract.items
+    top_level = {(c.json_path or (c.name,))[0] for c in contract.columns}
+    if items is not None:
+        top_level.add(items.json_field)
+    known = ", ".join(map(literal, sorted(top_level)))
     structure = literal(json.dumps(_json_structure(contract)))
     items_type = f"json_type(line, {literal('$.' + items.json_field)})" if items else "NULL"
+    # One pass parses every line that holds a JSON object: into a struct of text values
+    # (numbers keep their written form), its unknown top-level keys (a row that has one
+    # keeps its whole line in `_extra`) and the type of its items. The text of the lines
+    # stays in Arrow: only malformed rows and `_extra` need it here. (A line break at the
+    # end of a line is whitespace to JSON and to the blank test.)
     con.register("wm_jsonl_arrow", table)
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE wm_json AS
-        SELECT _line, line, ok,
-               CASE WHEN ok THEN from_json(line, {structure}) END AS j,
-               CASE WHEN ok THEN json_keys(line) END AS _keys,
-               CASE WHEN ok THEN {items_type} END AS _items_type
-        FROM (SELECT _line, line, {_OBJECT_LINE} AS ok
-              FROM wm_jsonl_arrow WHERE NOT regexp_full_match(line, '\\s*'))"""
+        SELECT _line, ok, j, _unknown_keys,
+               CASE WHEN len(_unknown_keys) > 0 THEN {_without_break_sql("line")} END AS _extra,
+               _items_type, CASE WHEN NOT ok THEN {_without_break_sql("line")} END AS malformed
+        FROM (SELECT _line, line, ok,
+                     CASE WHEN ok THEN from_json(line, {structure}) END AS j,
+                     CASE WHEN ok THEN list_filter(json_keys(line), lambda k: k NOT IN ({known}))
+                        END AS _unknown_keys,
+                     CASE WHEN ok THEN {items_type} END AS _items_type
+              FROM (SELECT _line, line, {_OBJECT_LINE} AS ok
+                    FROM wm_jsonl_arrow WHERE NOT regexp_full_match(line, '\\s*')))"""
     )
     con.unregister("wm_jsonl_arrow")
     good, rows, first = con.execute(
@@ -434,25 +449,15 @@ def read_jsonl(
     malformed = [
         (line_no, "malformed_json", "not a complete JSON object (truncated or broken line)", line)
         for line_no, line in con.execute(
-            "SELECT _line, line FROM wm_json WHERE NOT ok ORDER BY _line"
+            "SELECT _line, malformed FROM wm_json WHERE NOT ok ORDER BY _line"
         ).fetchall()
     ]
-    top_level = {(c.json_path or (c.name,))[0] for c in contract.columns}
-    if items is not None:
-        top_level.add(items.json_field)
     extra = [
         row[0]
         for row in con.execute(
-            "SELECT DISTINCT unnest(_keys) AS k FROM wm_json WHERE ok ORDER BY k"
+            "SELECT DISTINCT unnest(_unknown_keys) AS k FROM wm_json WHERE ok ORDER BY k"
         ).fetchall()
-        if row[0] not in top_level
     ]
-    extra_names = ", ".join(map(literal, extra))
-    extra_sql = (
-        f"CASE WHEN len(list_filter(_keys, lambda k: k IN ({extra_names}))) > 0 THEN line END"
-        if extra
-        else "CAST(NULL AS VARCHAR)"
-    )
     columns = ", ".join(
         f"j.{'.'.join(ident(p) for p in (c.json_path or (c.name,)))} AS {ident(c.name)}"
         for c in contract.columns
@@ -460,8 +465,8 @@ def read_jsonl(
     items_sql = f"j.{ident(items.json_field)}" if items else "NULL"
     con.execute(
         f"""CREATE OR REPLACE TEMP VIEW wm_src AS
-        SELECT _line, {columns}, {extra_sql} AS _extra,
-               coalesce(len({items_sql}), 0) AS _item_count, _items_type
+        SELECT _line, {columns}, _extra, coalesce(len({items_sql}), 0) AS _item_count,
+               _items_type
         FROM wm_json WHERE ok"""
     )
     if items is not None:
@@ -482,10 +487,7 @@ def read_jsonl(
         malformed=malformed,
         control_lines=control_char_lines(decoded.data, json_escapes=True),
         in_line_order=True,
-        original_text=lambda wanted: dict(
-            con.execute(
-                "SELECT _line, line FROM wm_json WHERE _line IN (SELECT unnest(?::BIGINT[]))",
-                [wanted],
-            ).fetchall()
-        ),
+        original_text=lambda wanted: {
+            n: _without_break(lines[n - 1].as_py()) for n in wanted if n <= len(lines)
+        },
     )

@@ -23,6 +23,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from conftest import query
+from extract_builder import DROP, good_order, write_file
 from test_contracts_conformance import _dirty_file
 
 import ingest.load
@@ -34,6 +35,8 @@ from ingest.readers import (
     _OBJECT_LINE,
     _line_array,
     _physical_lines,
+    _without_break,
+    _without_break_sql,
     control_char_lines,
     read_csv,
     read_jsonl,
@@ -225,7 +228,7 @@ def test_control_char_lines_of_json_include_escaped_control_characters() -> None
     assert control_char_lines(data) == raw == [12]
 
 
-def test_lines_split_from_bytes_are_the_lines_split_from_text() -> None:
+def test_lines_split_from_bytes_are_the_lines_split_from_text(con) -> None:
     rng = random.Random(9)
     pieces = ["{}", '{"a": "中文"}', "\r", "\n", "\r\n", " ", "\t", "x", "\n\n", "\r\r\n"]
     texts = ["", "\n", "\r", "\r\n", "a", "a\n", "a\r\n", "\na", "a\n\n", "a\r\r"]
@@ -239,7 +242,13 @@ def test_lines_split_from_bytes_are_the_lines_split_from_text() -> None:
             decoded = decode_bytes(data, "x.jsonl") if data else None
             if decoded is None or decoded.encoding != encoding:
                 continue  # empty, or plain ASCII (decoded as UTF-8)
-            assert _line_array(decoded).to_pylist() == _physical_lines(text), (encoding, text)
+            lines = _line_array(decoded).to_pylist()
+            assert [_without_break(line) for line in lines] == _physical_lines(text), text
+            sql = con.execute(
+                f"SELECT list({_without_break_sql('line')}) FROM unnest(?::VARCHAR[]) AS t(line)",
+                [lines],
+            ).fetchall()[0][0]
+            assert (sql or []) == _physical_lines(text), (encoding, text)
 
 
 def test_object_line_test_agrees_with_asking_for_the_type(con) -> None:
@@ -276,6 +285,33 @@ def test_csv_records_are_numbered_alike_inside_and_outside_a_transaction(tmp_pat
         con.close()
     assert sources[0] == sources[1]
     assert sources[0][1233:1236] == [(1235, "C1233"), (1237, "C1235"), (1238, "C1236")]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])
+def test_json_lines_keep_their_exact_text(extracts: Path, db_path: Path, encoding: str) -> None:
+    """Unknown keys keep the whole line in _extra, and a broken line is quarantined with
+    its text: without its line break, whatever the line ends and the encoding."""
+    orders = [
+        good_order(order_id="TM-1"),
+        good_order(order_id="TM-2") | {"coupon": "满100减10"},
+        good_order(order_id="TM-3"),
+        '{"order_id": "TM-4", "platform": "tmall"',
+        good_order(order_id="TM-5") | {"gift_wrap": True},
+    ]
+    lines = [o if isinstance(o, str) else json.dumps(o, ensure_ascii=False) for o in orders]
+    ends = ["\r\n", "\n", "\r\n", "\r\r\n", ""]  # the last line has no break
+    text = "".join(line + end for line, end in zip(lines, ends, strict=True))
+    data = text.encode(encoding)
+    write_file(extracts, DROP, "ecommerce/orders.jsonl", data)
+    ingest_extracts(extracts, db_path)
+    extra = "SELECT _line, _extra::VARCHAR FROM raw.ecommerce__orders WHERE _extra IS NOT NULL"
+    assert query(db_path, extra) == [(2, lines[1]), (5, lines[4])]
+    assert query(db_path, "SELECT line, rule, original_text FROM raw.quarantine") == [
+        (4, "malformed_json", lines[3] + "\r")  # one CR goes with the break, the other stays
+    ]
+    assert query(db_path, "SELECT extra_columns, encoding FROM raw.load_log") == [
+        (["coupon", "gift_wrap"], encoding)
+    ]
 
 
 @pytest.fixture(scope="module")
