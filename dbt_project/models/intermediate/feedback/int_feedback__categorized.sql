@@ -1,13 +1,27 @@
--- Each feedback with the category, owning department and severity of the keywords its
--- comment contains (seed feedback_keywords): a complaint outranks praise, the most severe
--- complaint wins; a low score raises the severity.
+{#
+  Each feedback with the category, owning department and severity of the keyword its
+  comment contains (seed feedback_keywords), and why.
+
+  Routing: a complaint outranks praise, then the most severe complaint, then the longest
+  (most specific) keyword. Chinese keywords match anywhere in the comment; English ones
+  (plain ASCII) only as whole words, case-insensitively, so "late" does not fire on
+  "chocolate". A comment matching nothing (or blank) is category "other" for triage.
+  Praise words with a low score (at or below feedback_severity_medium_max_score)
+  contradict each other: they go to triage too, so nobody misses an unhappy customer.
+
+  Severity: the higher of the keyword's severity and the score's (a score at or below
+  feedback_severity_high_max_score is high, at or below feedback_severity_medium_max_score
+  medium, else low); severity_reason says which one decided.
+#}
 with feedback as (
     select * from {{ ref('stg_crm__feedback') }}
 ),
 
 keywords as (
     select
-        lower(keyword) as keyword,
+        keyword,
+        lower(keyword) as keyword_lower,
+        regexp_matches(keyword, '^[ -~]+$') as is_ascii,
         category,
         department,
         severity,
@@ -19,46 +33,91 @@ keywords as (
 matches as (
     select
         feedback.feedback_id,
+        keywords.keyword,
         keywords.category,
         keywords.department,
+        keywords.is_complaint,
+        keywords.severity,
         keywords.severity_rank,
         row_number() over (
             partition by feedback.feedback_id
-            -- complaints first, the most severe first; then the longest (most specific) keyword
             order by keywords.is_complaint desc, keywords.severity_rank desc,
                 length(keywords.keyword) desc,
                 keywords.keyword
         ) as preference
     from feedback
-    inner join keywords on contains(lower(feedback.comment), keywords.keyword)
+    inner join keywords
+        on case
+            when keywords.is_ascii then regexp_matches(
+                lower(feedback.comment),
+                '\b' || regexp_replace(keywords.keyword_lower, '([^a-z0-9 ])', '\\\1', 'g') || '\b'
+            )
+            else contains(lower(feedback.comment), keywords.keyword_lower)
+        end
+),
+
+scored as (
+    select
+        feedback.*,
+        case
+            when feedback.score <= {{ var('feedback_severity_high_max_score') }} then 3
+            when feedback.score <= {{ var('feedback_severity_medium_max_score') }} then 2
+            else 1
+        end as score_severity_rank
+    from feedback
+),
+
+routed as (
+    select
+        scored.*,
+        matches.keyword as matched_keyword,
+        matches.severity as keyword_severity,
+        -- praise with a low score is contradictory: a person reads it
+        matches.keyword is not null
+        and (matches.is_complaint
+             or scored.score > {{ var('feedback_severity_medium_max_score') }})
+            as is_routed_by_keyword,
+        coalesce(matches.severity_rank, 1) as keyword_severity_rank,
+        matches.category as keyword_category,
+        matches.department as keyword_department
+    from scored
+    left join matches
+        on scored.feedback_id = matches.feedback_id and matches.preference = 1
 ),
 
 final as (
     select
-        feedback.feedback_id,
-        feedback.crm_id,
-        feedback.order_ref,
-        feedback.channel,
-        feedback.submitted_at,
-        feedback.score,
-        feedback.comment,
-        coalesce(matches.category, 'other') as category,
-        coalesce(matches.department, 'triage') as department,
-        case greatest(
-            coalesce(matches.severity_rank, 1),
-            case when feedback.score <= 1 then 3 when feedback.score = 2 then 2 else 1 end
-        )
+        feedback_id,
+        crm_id,
+        order_ref,
+        channel,
+        submitted_at,
+        score,
+        comment,
+        matched_keyword,
+        case when is_routed_by_keyword then keyword_category else 'other' end as category,
+        case when is_routed_by_keyword then keyword_department else 'triage' end as department,
+        case greatest(keyword_severity_rank, score_severity_rank)
             when 3 then 'high' when 2 then 'medium' else 'low'
         end as severity,
-        feedback.score >= 4 as is_satisfied,
         case
-            when feedback.score = 5 then 'promoter'
-            when feedback.score <= 3 then 'detractor'
+            when matched_keyword is null and comment is null
+                then 'no comment; score ' || score
+            when matched_keyword is null then 'no keyword matched; score ' || score
+            when not is_routed_by_keyword
+                then 'praise "' || matched_keyword || '" contradicts score ' || score
+            when keyword_severity_rank >= score_severity_rank
+                then 'keyword "' || matched_keyword || '" is ' || keyword_severity
+            else 'score ' || score || ' outranks keyword "' || matched_keyword || '" ('
+                || keyword_severity || ')'
+        end as severity_reason,
+        score >= 4 as is_satisfied,
+        case
+            when score = 5 then 'promoter'
+            when score <= 3 then 'detractor'
             else 'passive'
         end as nps_group
-    from feedback
-    left join matches
-        on feedback.feedback_id = matches.feedback_id and matches.preference = 1
+    from routed
 )
 
 select * from final
