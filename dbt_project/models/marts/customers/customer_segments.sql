@@ -51,7 +51,7 @@ final as (
             else 'general'
         end as value_class,
         revenue_12m_cny,
-        orders_12m,
+        cast(orders_12m as bigint) as orders_12m,  -- a count; the contract says bigint
         last_order_at,
         recency_days,
         r_score,
