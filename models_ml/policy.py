@@ -1,0 +1,107 @@
+"""The inventory policy's arithmetic, vectorised over SKUs: no I/O, numpy in and out.
+
+Formulas (every quantity is in units and days unless named otherwise):
+
+- z = Φ⁻¹(service level)                                 (cycle service level → normal quantile)
+- safety stock SS = z · √(L · σ_e² + d² · σ_L²)          σ_e: std of the daily forecast error,
+                                                         σ_L: std of the lead time (0 = fixed)
+- reorder point ROP = demand over the lead time + SS
+- EOQ = √(2 · D · K / h)                                  D: annual demand, K: cost of one
+                                                         order, h: holding cost per unit and year
+- order-up-to S = ROP + max(EOQ, demand over the review period)
+- order quantity = S − position when position ≤ ROP, at least the MOQ, in whole packs
+"""
+
+from __future__ import annotations
+
+from statistics import NormalDist
+
+import numpy as np
+
+_NORMAL = NormalDist()
+
+
+def z_for(service_level: np.ndarray | float) -> np.ndarray:
+    """Standard normal quantile of a cycle service level (0.95 → 1.645)."""
+    levels = np.atleast_1d(np.asarray(service_level, dtype=np.float64))
+    if ((levels <= 0) | (levels >= 1)).any():
+        raise ValueError(f"service levels must lie strictly between 0 and 1, got {levels}")
+    return np.array([_NORMAL.inv_cdf(float(p)) for p in levels.ravel()]).reshape(levels.shape)
+
+
+def safety_stock(
+    z: np.ndarray | float,
+    error_sd_daily: np.ndarray | float,
+    lead_time_days: np.ndarray | float,
+    demand_per_day: np.ndarray | float = 0.0,
+    lead_time_sd_days: np.ndarray | float = 0.0,
+) -> np.ndarray:
+    """z · √(L · σ_e² + d² · σ_L²): forecast error over the lead time, plus the demand
+    a lead time that varies can add (zero when the lead time is fixed)."""
+    var = np.asarray(lead_time_days, dtype=np.float64) * np.square(error_sd_daily) + np.square(
+        demand_per_day
+    ) * np.square(lead_time_sd_days)
+    return np.asarray(z, dtype=np.float64) * np.sqrt(np.maximum(var, 0.0))
+
+
+def eoq(
+    annual_demand: np.ndarray | float,
+    order_cost: np.ndarray | float,
+    holding_cost_per_unit_year: np.ndarray | float,
+) -> np.ndarray:
+    """Economic order quantity √(2DK/h); 0 where there is no demand or no holding cost."""
+    d = np.maximum(np.asarray(annual_demand, dtype=np.float64), 0.0)
+    h = np.asarray(holding_cost_per_unit_year, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        q = np.sqrt(2.0 * d * np.asarray(order_cost, dtype=np.float64) / h)
+    return np.where(np.isfinite(q) & (h > 0), q, 0.0)
+
+
+def round_order(
+    qty: np.ndarray, moq: np.ndarray | int | None = None, pack_size: np.ndarray | int | None = None
+) -> np.ndarray:
+    """Positive quantities become at least the MOQ, then whole packs (rounded up);
+    zero and negative quantities become 0."""
+    q = np.asarray(qty, dtype=np.float64)
+    moq_ = np.maximum(np.nan_to_num(np.asarray(moq if moq is not None else 0, np.float64)), 0.0)
+    pack = np.nan_to_num(np.asarray(pack_size if pack_size is not None else 1, np.float64))
+    pack = np.where(pack >= 1, pack, 1.0)
+    need = np.where(q > 0, np.maximum(np.ceil(q - 1e-9), moq_), 0.0)
+    return (np.ceil(need / pack - 1e-9) * pack).astype(np.int64)
+
+
+def order_quantity(
+    position: np.ndarray,
+    reorder_point: np.ndarray,
+    order_up_to: np.ndarray,
+    moq: np.ndarray | int | None = None,
+    pack_size: np.ndarray | int | None = None,
+) -> np.ndarray:
+    """(s, S) with MOQ and packs: order S − position when position ≤ s, else nothing."""
+    gap = np.where(position <= reorder_point, order_up_to - position, 0.0)
+    return round_order(gap, moq, pack_size)
+
+
+def stockout_day(
+    start: np.ndarray, daily_demand: np.ndarray, arrivals: np.ndarray | None = None
+) -> np.ndarray:
+    """First day index (0 = the first forecast day) on which stock runs out, walking
+    `daily_demand` (cells × days) down from `start` with `arrivals` (cells × days) added
+    at the start of their day; -1 when it lasts the whole horizon. A cell that starts
+    at or below zero with demand on day 0 runs out on day 0."""
+    demand = np.asarray(daily_demand, dtype=np.float64)
+    flow = -demand if arrivals is None else np.asarray(arrivals, np.float64) - demand
+    level = np.asarray(start, dtype=np.float64)[:, None] + np.cumsum(flow, axis=1)
+    # out when what is left after the day's demand is below zero, or zero with demand left
+    out = (level < -1e-9) | ((level <= 1e-9) & (demand > 0))
+    first = out.argmax(axis=1)
+    return np.where(out.any(axis=1), first, -1)
+
+
+def days_of_cover(stock: np.ndarray, demand_per_day: np.ndarray) -> np.ndarray:
+    """Stock ÷ daily demand; infinite when there is no demand (NaN is kept for no data)."""
+    s = np.asarray(stock, dtype=np.float64)
+    d = np.asarray(demand_per_day, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cover = np.where(d > 0, np.maximum(s, 0) / d, np.inf)
+    return cover
