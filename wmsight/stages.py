@@ -32,9 +32,28 @@ def transform_stage(context: RunContext) -> StageOutcome:
     return StageOutcome(summary=result.summary(), metrics={"dbt_nodes": result.nodes_run})
 
 
+def plan_stage(context: RunContext) -> StageOutcome:
+    from models_ml.replenishment import run_replenishment
+
+    result = run_replenishment(context.db_path, as_of=context.as_of)
+    return StageOutcome(
+        summary=result.summary(),
+        metrics={
+            "plan_rows": result.plan.height,
+            "order_lines": int((result.plan["recommended_order_qty"] > 0).sum()),
+            "transfers": result.transfers.height,
+        },
+    )
+
+
 PIPELINE: list[Stage] = [
     Stage(
         "ingest", "load new extract drops into DuckDB raw, checked by the contracts", ingest_stage
     ),
     Stage("transform", "build the warehouse with dbt (staging, marts, tests)", transform_stage),
+    Stage(
+        "plan",
+        "replenishment plan, transfers and purchase proposals per warehouse (ml schema)",
+        plan_stage,
+    ),
 ]
