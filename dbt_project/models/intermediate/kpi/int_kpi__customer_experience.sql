@@ -1,7 +1,9 @@
 -- Customer KPIs per day and warehouse (and 'ALL'): satisfaction_rate and nps over
 -- feedback submitted that date (feedback joins a warehouse through its order; feedback
--- without an order counts company-wide only); return_rate = units of returns requested
--- that date / units shipped over the trailing 30 days.
+-- without an order counts company-wide only; a day without feedback has no row, not a
+-- zero); return_rate = units of returns requested that date / units shipped over the
+-- trailing 30 days (that date and the 29 before it), at the return's warehouse (else its
+-- order's).
 with feedback as (
     select * from {{ ref('int_feedback__categorized') }}
 ),
@@ -24,9 +26,10 @@ feedback_located as (
     select
         order_warehouses.warehouse_id,
         cast(feedback.submitted_at as date) as kpi_date,
-        cast(feedback.score >= 4 as integer) as satisfied,
-        cast(feedback.score = 5 as integer) as promoter,
-        cast(feedback.score <= 3 as integer) as detractor
+        -- satisfied (score >= 4) and the NPS groups (5 / 1-3) are defined once, upstream
+        cast(feedback.is_satisfied as integer) as satisfied,
+        cast(feedback.nps_group = 'promoter' as integer) as promoter,
+        cast(feedback.nps_group = 'detractor' as integer) as detractor
     from feedback
     left join order_warehouses on feedback.order_ref = order_warehouses.order_id
 ),

@@ -1,6 +1,9 @@
 -- Order KPIs per day and warehouse (and 'ALL'), as FEEDS.md defines them:
--- fulfillment_hours_avg and on_time_rate over orders delivered that date; fill_rate and
--- mis_shipment_rate over order lines shipped that date.
+-- fulfillment_hours_avg and on_time_rate over orders delivered that date (an order
+-- delivered exactly at its promise is on time; one without a promise counts for hours,
+-- not for on-time); fill_rate and mis_shipment_rate over order lines shipped that date.
+-- A line of a shipped order that shipped no units is a line shipped short by all of it:
+-- it counts for fill_rate (0 of its units), not for mis_shipment_rate (nothing shipped).
 with order_lines as (
     select * from {{ ref('int_order_lines') }}
 ),
@@ -33,9 +36,9 @@ shipped_lines as (
         cast(shipped_at as date) as kpi_date,
         ordered_qty,
         shipped_qty,
-        cast(is_mis_shipment as integer) as mis_shipped
+        case when shipped_qty > 0 then cast(is_mis_shipment as integer) end as mis_shipped
     from order_lines
-    where shipped_at is not null and shipped_qty > 0
+    where shipped_at is not null
 ),
 
 delivered_scoped as ({{ with_company_scope('delivered') }}),
