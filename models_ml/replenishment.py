@@ -380,7 +380,7 @@ def plan_transfers(frame: pl.DataFrame, distances: dict[tuple[str, str], float])
     """Per SKU: each warehouse that will run out within its lead time (and is at or below
     its reorder point) takes stock from warehouses holding more than their order-up-to
     level, nearest first (the largest surplus first among equally near ones). A transfer
-    never exceeds the giver's excess; it is cut to whole packs when that leaves some.
+    never exceeds the giver's excess nor the receiver's need, and moves whole packs.
 
     `frame` needs warehouse_id, sku, position, available, reorder_point, order_up_to,
     pack_size, lead_time_days, stockout_day, active.
@@ -420,8 +420,7 @@ def plan_transfers(frame: pl.DataFrame, distances: dict[tuple[str, str], float])
             key = (g["warehouse_id"], r["sku"])
             qty = min(need, left[key])
             pack = max(int(r["pack_size"] or 1), 1)
-            if qty >= pack:
-                qty = qty // pack * pack
+            qty = qty // pack * pack  # whole packs: a broken pack is not worth a trip
             if qty <= 0:
                 continue
             left[key] -= qty
@@ -435,7 +434,7 @@ def plan_transfers(frame: pl.DataFrame, distances: dict[tuple[str, str], float])
                     "qty": int(qty),
                     "distance_km": None if math.isnan(km) else round(km, 0),
                     "reason": (
-                        f"{r['warehouse_id']} runs out in {r['stockout_day']} d, within its "
+                        f"{r['warehouse_id']} runs out in {r['stockout_day'] + 1} d, within its "
                         f"lead time of {r['lead_time_days']} d (position {r['position']:,} ≤ "
                         f"reorder point {r['reorder_point']:,}); {g['warehouse_id']} holds "
                         f"{g['available']:,} available, {g['excess']:,} above its order-up-to "

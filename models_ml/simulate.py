@@ -274,7 +274,7 @@ def _transfer(
         a, b = a[ok], b[ok]
         q = np.minimum(need[b], excess[a])
         pack = world.pack[b]
-        q = np.where(q >= pack, np.floor(q / pack) * pack, q)
+        q = np.floor(q / pack) * pack  # whole packs
         go = q > 0
         if not go.any():
             continue

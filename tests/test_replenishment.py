@@ -1,0 +1,314 @@
+"""The replenishment plan: textbook formulas, rounding, transfers, and a run on generated data."""
+
+from __future__ import annotations
+
+import math
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import polars as pl
+import pytest
+from conftest import query
+from typer.testing import CliRunner
+
+from models_ml import policy
+from models_ml.replenishment import PlanConfig, plan_transfers, run_replenishment
+
+AS_OF = date(2025, 11, 30)
+
+
+# ---------------------------------------------------------------------------- formulas
+def test_eoq_matches_the_textbook_case() -> None:
+    # K = 8 per order, h = 0.225 per unit and year, D = 1300 a year
+    assert float(policy.eoq(1300, 8, 0.225)) == pytest.approx(304.05, abs=0.01)
+    assert float(policy.eoq(0, 8, 0.225)) == 0.0
+    assert float(policy.eoq(1300, 8, 0.0)) == 0.0  # no holding cost: no EOQ
+
+
+def test_safety_stock_and_reorder_point_match_hand_computation() -> None:
+    z = policy.z_for(0.95)
+    assert float(z[0]) == pytest.approx(1.6449, abs=1e-4)
+    assert float(policy.z_for(0.98)[0]) == pytest.approx(2.0537, abs=1e-4)
+    # σ_e = 10 a day over a 9-day lead time: 1.645 × 10 × 3
+    ss = float(policy.safety_stock(z, 10.0, 9)[0])
+    assert ss == pytest.approx(49.35, abs=0.01)
+    # reorder point = lead-time demand (20/d × 9 d) + safety stock
+    assert 20 * 9 + ss == pytest.approx(229.35, abs=0.01)
+    # a lead time that varies (σ_L = 2 d) adds d² σ_L²: √(9·100 + 400·4) = 50
+    assert float(policy.safety_stock(z, 10.0, 9, 20.0, 2.0)[0]) == pytest.approx(
+        1.6449 * 50, abs=0.01
+    )
+    with pytest.raises(ValueError, match="strictly between 0 and 1"):
+        policy.z_for(1.0)
+
+
+def test_orders_are_at_least_the_moq_in_whole_packs() -> None:
+    got = policy.round_order(np.array([5, 50, 61, 0, -3, 120]), moq=50, pack_size=12)
+    assert got.tolist() == [60, 60, 72, 0, 0, 120]
+    # pack size 1 and no MOQ: just whole units
+    assert policy.round_order(np.array([2.2]), 1, 1).tolist() == [3]
+    # an order only when the position is at or below the reorder point
+    qty = policy.order_quantity(
+        np.array([40.0, 46.0, -10.0]), np.array([45.0, 45.0, 45.0]), np.array([100.0] * 3), 10, 5
+    )
+    assert qty.tolist() == [60, 0, 110]
+
+
+def test_stockout_day_walks_demand_down_from_stock_and_arrivals() -> None:
+    demand = np.full((3, 10), 10.0)
+    arrivals = np.zeros((3, 10))
+    arrivals[1, 2] = 100  # arrives on day 2
+    out = policy.stockout_day(np.array([25.0, 25.0, 1000.0]), demand, arrivals)
+    # 25 → 15 → 5 → runs out on day 2; with 100 arriving on day 2 it lasts to day 12
+    assert out.tolist() == [2, -1, -1]
+
+
+# ---------------------------------------------------------------------------- transfers
+def _cells(rows: list[tuple]) -> pl.DataFrame:
+    cols = [
+        "warehouse_id",
+        "sku",
+        "position",
+        "available",
+        "reorder_point",
+        "order_up_to",
+        "stockout_day",
+        "lead_time_days",
+    ]
+    return pl.DataFrame(rows, schema=cols, orient="row").with_columns(
+        pl.lit(1).alias("pack_size"), pl.lit(True).alias("active")
+    )
+
+
+DIST = {("W1", "W2"): 100.0, ("W2", "W1"): 100.0, ("W1", "W3"): 2000.0, ("W3", "W1"): 2000.0}
+
+
+def test_transfers_fire_only_when_one_side_is_short_and_the_other_in_excess() -> None:
+    # W1 runs out on day 3 within its 10-day lead time; W2 holds 50 above order-up-to
+    both = _cells([("W1", "S", 20, 20, 60, 120, 3, 10), ("W2", "S", 170, 170, 60, 120, -1, 10)])
+    moved = plan_transfers(both, DIST)
+    assert moved.select("from_warehouse_id", "to_warehouse_id", "qty").rows() == [("W2", "W1", 50)]
+    assert "transfer before purchasing" in moved["reason"][0]
+    # short, but nobody holds more than its order-up-to: no transfer
+    no_excess = _cells(
+        [("W1", "S", 20, 20, 60, 120, 3, 10), ("W2", "S", 110, 110, 60, 120, -1, 10)]
+    )
+    assert plan_transfers(no_excess, DIST).height == 0
+    # excess, but the other side does not run out within its lead time: no transfer
+    not_short = _cells(
+        [("W1", "S", 20, 20, 60, 120, 15, 10), ("W2", "S", 500, 500, 60, 120, -1, 10)]
+    )
+    assert plan_transfers(not_short, DIST).height == 0
+    # never more than the need, nearest first
+    nearest = _cells(
+        [
+            ("W1", "S", 0, 0, 60, 120, 0, 10),
+            ("W2", "S", 200, 200, 60, 120, -1, 10),
+            ("W3", "S", 900, 900, 60, 120, -1, 10),
+        ]
+    )
+    moved = plan_transfers(nearest, DIST)
+    assert moved.select("from_warehouse_id", "qty").rows() == [("W2", 80), ("W3", 40)]
+
+
+# ---------------------------------------------------------------------------- a tiny known world
+def _known_world(db_path: Path) -> None:
+    """Three warehouses (Shanghai, Hangzhou, Urumqi), one SKU with a flat forecast of
+    10 a day and a daily error σ of 5, lead time 9 d, MOQ 50, pack 12, cost 10."""
+    con = duckdb.connect(str(db_path))
+    con.execute("CREATE SCHEMA marts; CREATE SCHEMA ml; CREATE SCHEMA staging")
+    con.execute("""CREATE TABLE marts.dim_warehouse AS SELECT * FROM (VALUES
+        ('W1', 31.2, 121.5, false), ('W2', 30.3, 120.2, false), ('W3', 43.8, 87.6, false),
+        ('(unknown)', NULL, NULL, true)) AS t(warehouse_id, latitude, longitude,
+        is_unknown_member)""")
+    con.execute("""CREATE TABLE marts.dim_product AS SELECT * FROM (VALUES
+        ('S1', 'thing', 'cat', 10.0, 15.0, 9, 50, 12, 'active', false),
+        ('S2', 'old thing', 'cat', 10.0, 15.0, 9, 50, 12, 'discontinued', false))
+        AS t(sku, product_name, category, unit_cost_cny, unit_price_cny, lead_time_days, moq,
+             pack_size, product_status, is_unknown_member)""")
+    con.execute(
+        """CREATE TABLE marts.fct_inventory_daily AS SELECT * FROM (VALUES
+        (DATE '2025-11-20', 'W1', 'S1', 500, 0, 0, 0, 500, 0),
+        (?, 'W1', 'S1', 65, 5, 0, 0, 60, 0),
+        (?, 'W2', 'S1', 1200, 0, 0, 0, 1200, 0),
+        (?, 'W3', 'S1', 1000, 0, 0, 0, 1000, 0),
+        (?, 'W1', 'S2', 3, 0, 0, 0, 3, 0))
+        AS t(position_date, warehouse_id, sku, on_hand, reserved, in_transit, damaged,
+             available, on_order)""",
+        [AS_OF] * 4,
+    )
+    con.execute("""CREATE TABLE marts.fct_order_lines AS SELECT * FROM (VALUES
+        ('W1', 'S1', TIMESTAMP '2025-11-01 10:00:00', 40, false, 'C1'),
+        ('W1', 'S1', TIMESTAMP '2025-11-02 10:00:00', 10, false, 'C2'))
+        AS t(warehouse_id, sku, ordered_at, ordered_qty, is_cancelled, customer_key)""")
+    con.execute("""CREATE TABLE marts.customer_segments AS SELECT * FROM (VALUES
+        ('C1', 'high_value'), ('C2', 'small')) AS t(customer_key, tier)""")
+    con.execute("""CREATE TABLE marts.fct_sku_classification AS SELECT * FROM (VALUES
+        ('W1', 'S1', 'B'), ('W2', 'S1', 'B'), ('W3', 'S1', 'A'))
+        AS t(warehouse_id, sku, abc_class)""")
+    con.execute("""CREATE TABLE staging.stg_erp__purchase_orders AS SELECT * FROM (VALUES
+        ('PO1', 1, 'SUP-OLD', 'S1', 'W1', 100, TIMESTAMP '2025-09-01 09:00:00',
+         TIMESTAMP '2025-09-10 09:00:00', TIMESTAMP '2025-09-10 12:00:00'),
+        ('PO2', 1, 'SUP-NEW', 'S1', 'W1', 100, TIMESTAMP '2025-10-01 09:00:00',
+         TIMESTAMP '2025-10-10 09:00:00', TIMESTAMP '2025-10-10 12:00:00'))
+        AS t(po_no, line_no, supplier_id, sku, warehouse_id, ordered_qty, ordered_at,
+             expected_at, received_at)""")
+    days = [AS_OF + timedelta(days=i) for i in range(1, 57)]
+    forecast = pl.DataFrame(
+        {
+            "warehouse_id": [w for w in ("W1", "W2", "W3") for _ in days],
+            "sku": "S1",
+            "date": days * 3,
+            "yhat": 10.0,
+            "yhat_lower": 5.0,
+            "yhat_upper": 15.0,
+            "model": "prophet",
+        }
+    )
+    accuracy = pl.DataFrame(
+        {
+            "warehouse_id": ["W1", "W2", "W3", "W1"],
+            "sku": "S1",
+            "model": ["prophet", "prophet", "prophet", "seasonal_naive"],
+            "wape": [0.3, 0.3, 0.3, 0.5],
+            "error_sd_daily": [5.0, 5.0, 5.0, 50.0],
+        }
+    )
+    con.register("f", forecast.to_arrow())
+    con.register("a", accuracy.to_arrow())
+    con.execute("CREATE TABLE ml.demand_forecast AS SELECT * FROM f")
+    con.execute("CREATE TABLE ml.forecast_accuracy AS SELECT * FROM a")
+    con.close()
+
+
+TEXTBOOK = PlanConfig(order_cost_cny=8, holding_rate=0.0225, high_value_share=0.5)
+
+
+def test_plan_on_a_known_world(db_path: Path) -> None:
+    _known_world(db_path)
+    result = run_replenishment(db_path, config=TEXTBOOK)
+    plan = {r["warehouse_id"] + r["sku"]: r for r in result.plan.iter_rows(named=True)}
+    w1 = plan["W1S1"]
+    # W1: high-value customers buy 80 % of its units → 99 % instead of class B's 95 %
+    assert w1["service_level_target"] == 0.99
+    z = 2.3263
+    assert w1["z"] == pytest.approx(z, abs=1e-3)
+    assert w1["error_sd_daily"] == 5.0  # the forecast's own model's error, not another's
+    assert w1["forecast_demand_lead_time"] == 90.0
+    assert w1["safety_stock"] == math.ceil(z * 5 * 3)  # 35
+    assert w1["reorder_point"] == math.ceil(90 + z * 5 * 3)  # 125
+    # EOQ: D = 3650 a year, K = 8, h = 0.0225 × 10 = 0.225 per unit and year
+    assert w1["eoq"] == pytest.approx(math.sqrt(2 * 3650 * 8 / 0.225), abs=0.1)
+    assert w1["order_up_to"] == math.ceil(90 + z * 5 * 3 + math.sqrt(2 * 3650 * 8 / 0.225))
+    assert w1["supplier_id"] == "SUP-NEW"  # the most recent purchase order's
+    assert w1["available"] == 60 and w1["reserved"] == 5  # the latest row, not 2025-11-20
+    assert w1["projected_stockout_date"] == AS_OF + timedelta(days=6)
+    assert w1["days_of_cover"] == 6.0
+    # W1 runs out in 6 days, within its 9-day lead time; W2 (Hangzhou) is nearer than W3
+    [transfer] = result.transfers.rows(named=True)
+    assert (transfer["from_warehouse_id"], transfer["to_warehouse_id"]) == ("W2", "W1")
+    need = w1["order_up_to"] - 60
+    assert transfer["qty"] == need // 12 * 12  # whole packs; the rest is not worth a trip
+    assert "W1 runs out in 6 d, within its lead time of 9 d" in transfer["reason"]
+    assert w1["transfer_in_qty"] == transfer["qty"]
+    # what the transfer leaves below the order-up-to is not worth an order above the ROP
+    assert w1["recommended_order_qty"] == 0
+    assert "reorder point 125" in w1["reason"] and "transfer in" in w1["reason"]
+    # W3 (class A, no high-value buyers there) holds plenty: no order, a reason why
+    w3 = plan["W3S1"]
+    assert w3["service_level_target"] == 0.98 and w3["recommended_order_qty"] == 0
+    assert "no order" in w3["reason"]
+    # a discontinued SKU is never bought
+    assert plan["W1S2"]["recommended_order_qty"] == 0
+    assert plan["W1S2"]["reason"].startswith("discontinued")
+
+
+def test_orders_respect_moq_and_packs_and_are_grouped_by_supplier(db_path: Path) -> None:
+    _known_world(db_path)
+    with duckdb.connect(str(db_path)) as con:  # nobody has stock to spare
+        con.execute(
+            "UPDATE marts.fct_inventory_daily SET available = 20 WHERE warehouse_id <> 'W1'"
+        )
+    result = run_replenishment(db_path, config=TEXTBOOK)
+    assert result.transfers.height == 0
+    rows = result.plan.filter(pl.col("recommended_order_qty") > 0)
+    assert set(rows["warehouse_id"]) == {"W1", "W2", "W3"}
+    for r in rows.iter_rows(named=True):
+        assert r["recommended_order_qty"] % 12 == 0 and r["recommended_order_qty"] >= 50
+        gap = r["order_up_to"] - r["inventory_position"]
+        assert gap <= r["recommended_order_qty"] < gap + 12
+        assert "≤ reorder point" in r["reason"] and "order " in r["reason"]
+    # one proposal per warehouse and supplier
+    assert result.proposals.height == 3
+    assert result.proposals["proposal_id"].n_unique() == 3
+
+
+def test_writes_replace_a_warehouse_partition(db_path: Path) -> None:
+    _known_world(db_path)
+    run_replenishment(db_path, config=TEXTBOOK)
+    first = query(db_path, "SELECT * FROM ml.replenishment_plan ORDER BY warehouse_id, sku")
+    run_replenishment(db_path, config=TEXTBOOK)
+    run_replenishment(db_path, config=TEXTBOOK, warehouses=["W1"])
+    again = query(db_path, "SELECT * FROM ml.replenishment_plan ORDER BY warehouse_id, sku")
+    assert again == first
+    assert query(db_path, "SELECT count(*) FROM ml.transfer_recommendations") == [(1,)]
+
+
+# ---------------------------------------------------------------------------- generated world
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from ingest.load import ingest_extracts
+    from wmsight.demo import generate_world
+    from wmsight.transform import build_warehouse
+
+    root = tmp_path_factory.mktemp("replenishment")
+    generate_world(root / "extracts", scale=0.03, seed=21, days=150, delta_drops=1)
+    db_path = root / "wmsight.duckdb"
+    ingest_extracts(root / "extracts", db_path)
+    build_warehouse(db_path)
+    return db_path
+
+
+@pytest.mark.slow
+def test_plan_on_a_generated_world_has_a_row_and_reason_per_active_cell(warehouse: Path) -> None:
+    result = run_replenishment(warehouse)
+    [(expected,)] = query(
+        warehouse,
+        """
+        SELECT count(*) FROM (
+            SELECT DISTINCT i.warehouse_id, i.sku FROM marts.fct_inventory_daily AS i
+            JOIN marts.dim_product AS p ON p.sku = i.sku AND NOT p.is_unknown_member
+            JOIN marts.dim_warehouse AS w ON w.warehouse_id = i.warehouse_id
+                AND NOT w.is_unknown_member)""",
+    )
+    assert result.plan.height == expected > 0
+    assert query(warehouse, "SELECT count(*) FROM ml.replenishment_plan") == [(expected,)]
+    assert result.plan["reason"].null_count() == 0
+    assert (result.plan["reason"].str.len_chars() > 40).all()
+    assert (result.plan["recommended_order_qty"] >= 0).all()
+    assert result.plan.select(pl.struct("warehouse_id", "sku").is_unique().all()).item()
+
+
+@pytest.mark.slow
+def test_simulate_command_on_a_generated_world(warehouse: Path) -> None:
+    from wmsight.cli import app
+
+    result = CliRunner().invoke(
+        app, ["simulate", "--db", str(warehouse), "--weeks", "4", "--warmup-weeks", "2"]
+    )
+    assert result.exit_code == 0, result.output
+    rows = query(
+        warehouse,
+        "SELECT policy, count(*) FROM ml.simulation_results GROUP BY policy ORDER BY policy",
+    )
+    [(n_wh,)] = query(
+        warehouse, "SELECT count(*) FROM marts.dim_warehouse WHERE NOT is_unknown_member"
+    )
+    assert rows == [("erp_rule", n_wh + 1), ("plan", n_wh + 1), ("static_minmax", n_wh + 1)]
+    [(fill,)] = query(
+        warehouse,
+        "SELECT min(fill_rate) FROM ml.simulation_results WHERE warehouse_id = 'ALL'",
+    )
+    assert 0 <= fill <= 1
