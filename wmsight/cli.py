@@ -36,6 +36,22 @@ DbOption = Annotated[Path | None, typer.Option("--db", help="DuckDB file of the 
 FeedsOption = Annotated[Path | None, typer.Option("--feeds", help="Folder feeds are published to.")]
 
 
+CsvOption = Annotated[
+    bool,
+    typer.Option(
+        "--csv", help="Also write CSV copies of the feeds (formula-like text escaped with ')."
+    ),
+]
+KeepRunsOption = Annotated[
+    int | None,
+    typer.Option(
+        "--keep-runs",
+        min=1,
+        help="Feed run folders to keep, newest first (default: WMSIGHT_FEEDS_KEEP_RUNS or 30).",
+    ),
+]
+
+
 def _setup_logging(level: str) -> None:
     logging.basicConfig(
         level=level.upper(),
@@ -167,6 +183,8 @@ def run(
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="Run date (default: the latest drop's date).")
     ] = None,
+    csv: CsvOption = False,
+    keep_runs: KeepRunsOption = None,
 ) -> None:
     """Run the whole pipeline: every stage that exists, in order, with a closing summary.
 
@@ -181,6 +199,8 @@ def run(
         settings.db_path,
         settings.feeds_dir,
         date.fromisoformat(as_of) if as_of else None,
+        csv=csv,
+        keep_runs=keep_runs or settings.feeds_keep_runs,
     )
     status = console.status("")
     status.start()
@@ -217,6 +237,41 @@ def run(
         console.print(f"[red]failed at stage '{report.failed.name}': {report.failed.error}[/red]")
         raise typer.Exit(code=1)
     console.print(f"warehouse: {settings.db_path}   feeds: {settings.feeds_dir}")
+
+
+@app.command()
+def publish(
+    db: DbOption = None,
+    feeds: FeedsOption = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Run date (default: the latest drop's date).")
+    ] = None,
+    csv: CsvOption = False,
+    keep_runs: KeepRunsOption = None,
+) -> None:
+    """Validate the feeds against their contracts and publish them (atomically: `latest`
+    moves only when every feed is written)."""
+    from wmsight.publish import PublishError, publish_feeds
+
+    settings = load_settings(db_path=db, feeds_dir=feeds)
+    _setup_logging(settings.log_level)
+    try:
+        result = publish_feeds(
+            settings.db_path,
+            settings.feeds_dir,
+            as_of=date.fromisoformat(as_of) if as_of else None,
+            csv=csv,
+            keep_runs=keep_runs or settings.feeds_keep_runs,
+        )
+    except PublishError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(code=1) from error
+    table = Table(title=f"feeds {result.as_of} → {result.folder}")
+    for column in ("feed", "status", "rows", "note"):
+        table.add_column(column)
+    for outcome in result.feeds:
+        table.add_row(outcome.feed, outcome.status, f"{outcome.rows:,}", outcome.note)
+    console.print(table)
 
 
 @app.command()

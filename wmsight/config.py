@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEMO_ROOT = Path("demo_data")
@@ -21,6 +22,8 @@ class Settings(BaseSettings):
     extracts_dir: Path = DEMO_ROOT / "extracts"
     db_path: Path = DEMO_ROOT / "wmsight.duckdb"
     feeds_dir: Path = DEMO_ROOT / "feeds"
+    # run folders kept under the feeds root (the newest ones; `latest` is always kept)
+    feeds_keep_runs: int = Field(default=30, ge=1)
     log_level: str = "INFO"
 
 

@@ -23,6 +23,8 @@ class RunContext:
     db_path: Path
     feeds_dir: Path
     as_of: date | None = None
+    csv: bool = False  # publish CSV copies beside the Parquet feeds
+    keep_runs: int | None = None  # feed run folders to keep (None: all)
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ingest.load import ingest_extracts
+from wmsight.publish import publish_feeds
 from wmsight.runner import RunContext, Stage, StageOutcome
 from wmsight.transform import build_warehouse
 
@@ -46,6 +47,24 @@ def plan_stage(context: RunContext) -> StageOutcome:
     )
 
 
+def publish_stage(context: RunContext) -> StageOutcome:
+    result = publish_feeds(
+        context.db_path,
+        context.feeds_dir,
+        as_of=context.as_of,
+        csv=context.csv,
+        keep_runs=context.keep_runs,
+    )
+    published = ", ".join(f"{f.feed} {f.rows:,}" for f in result.published)
+    return StageOutcome(
+        summary=f"{result.as_of}: {len(result.published)} feed(s) published ({published}) "
+        f"to {result.folder}",
+        warnings=[f"{f.feed}: skipped — {f.note}" for f in result.skipped]
+        + [f"{f.feed}: {f.note}" for f in result.published if f.note],
+        metrics={f"rows_{f.feed}": f.rows for f in result.published},
+    )
+
+
 PIPELINE: list[Stage] = [
     Stage(
         "ingest", "load new extract drops into DuckDB raw, checked by the contracts", ingest_stage
@@ -56,4 +75,5 @@ PIPELINE: list[Stage] = [
         "replenishment plan, transfers and purchase proposals per warehouse (ml schema)",
         plan_stage,
     ),
+    Stage("publish", "validate the feeds against their contracts and publish them", publish_stage),
 ]

@@ -1,0 +1,331 @@
+"""Contracts of the published feeds (`../shared/FEEDS.md` is the interface).
+
+A feed's contract names its grain (unique key), the columns a downstream system may
+rely on with their Arrow types, which of them are never empty, and the values they
+may take. Adding a column is allowed (the contract lists "at least" these); renaming or
+removing one is a breaking change and bumps `version`.
+
+`feed_suite` turns a contract into a Great Expectations suite; `validate_feed` checks a
+feed's Arrow table against its schema and runs that suite, and `wmsight.publish` refuses
+to publish a feed that fails.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import great_expectations as gx
+import pyarrow as pa
+from great_expectations import expectations as gxe
+from great_expectations.data_context.types.base import ProgressBarsConfig
+from great_expectations.expectations.row_conditions import Column
+
+STRING, DATE, TIMESTAMP, FLOAT, INT, BOOL = (
+    pa.string(),
+    pa.date32(),
+    pa.timestamp("us"),
+    pa.float64(),
+    pa.int64(),
+    pa.bool_(),
+)
+STRINGS = pa.list_(pa.string())
+
+
+@dataclass(frozen=True)
+class FeedColumn:
+    name: str
+    type: pa.DataType
+    required: bool = False  # never null
+    minimum: float | None = None
+    maximum: float | None = None
+    values: tuple[str, ...] | None = None  # the only values allowed (when not null)
+
+
+@dataclass(frozen=True)
+class FeedContract:
+    name: str
+    version: str
+    grain: str  # one sentence, for the manifest and the docs
+    key: tuple[str, ...]
+    columns: tuple[FeedColumn, ...]
+    # extra columns a feed may carry beyond the contract are kept, unchecked
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def column(self, name: str) -> FeedColumn:
+        return next(c for c in self.columns if c.name == name)
+
+
+def _c(name: str, type_: pa.DataType, required: bool = False, **rules) -> FeedColumn:
+    return FeedColumn(name, type_, required, **rules)
+
+
+SEVERITIES = ("low", "medium", "high", "critical")
+RATE = {"minimum": 0.0, "maximum": 1.0}
+NON_NEGATIVE = {"minimum": 0.0}
+
+FEEDS: tuple[FeedContract, ...] = (
+    FeedContract(
+        "customer_360",
+        "1.0",
+        "One row per customer (customer_key) of the single customer view.",
+        ("customer_key",),
+        (
+            _c("customer_key", STRING, True),
+            _c("display_name", STRING),
+            _c("crm_ids", STRINGS, True),
+            _c("erp_codes", STRINGS, True),
+            _c("buyer_ids", STRINGS, True),
+            _c("province", STRING),
+            _c("region", STRING),
+            _c("tier", STRING),
+            _c("r_score", INT, minimum=1, maximum=5),
+            _c("f_score", INT, minimum=1, maximum=5),
+            _c("m_score", INT, minimum=1, maximum=5),
+            _c("rfm_segment", STRING),
+            _c("revenue_12m", FLOAT, **NON_NEGATIVE),
+            _c("orders_12m", INT, **NON_NEGATIVE),
+            _c("last_order_at", TIMESTAMP),
+            _c("avg_satisfaction", FLOAT, minimum=1.0, maximum=5.0),
+            _c("return_rate", FLOAT, **NON_NEGATIVE),
+            _c("churn_probability", FLOAT, **RATE),
+            _c("expected_next_order_date", DATE),
+        ),
+    ),
+    FeedContract(
+        "churn_alerts",
+        "1.0",
+        "One row per customer and alert type.",
+        ("customer_key", "alert_type"),
+        (
+            _c("customer_key", STRING, True),
+            _c("alert_type", STRING, True),
+            _c("severity", STRING, True, values=SEVERITIES),
+            _c("reason", STRING, True),
+            _c("recommended_action", STRING, True),
+            _c("raised_on", DATE, True),
+        ),
+    ),
+    FeedContract(
+        "demand_forecast",
+        "1.0",
+        "One row per warehouse, SKU and forecast date.",
+        ("warehouse_id", "sku", "date"),
+        (
+            _c("warehouse_id", STRING, True),
+            _c("sku", STRING, True),
+            _c("date", DATE, True),
+            _c("yhat", FLOAT, True, **NON_NEGATIVE),
+            _c("yhat_lower", FLOAT, True, **NON_NEGATIVE),
+            _c("yhat_upper", FLOAT, True, **NON_NEGATIVE),
+            _c("model", STRING, True),
+        ),
+    ),
+    FeedContract(
+        "replenishment_plan",
+        "1.0",
+        "One row per warehouse and SKU.",
+        ("warehouse_id", "sku"),
+        (
+            _c("warehouse_id", STRING, True),
+            _c("sku", STRING, True),
+            _c("on_hand", FLOAT, True),
+            _c("available", FLOAT, True),
+            _c("on_order", FLOAT, True, **NON_NEGATIVE),
+            _c("lead_time_days", FLOAT, True, **NON_NEGATIVE),
+            _c("forecast_demand_over_lead_time", FLOAT, True, **NON_NEGATIVE),
+            _c("safety_stock", FLOAT, True, **NON_NEGATIVE),
+            _c("reorder_point", FLOAT, True, **NON_NEGATIVE),
+            _c("order_up_to", FLOAT, True, **NON_NEGATIVE),
+            _c("eoq", FLOAT, **NON_NEGATIVE),
+            _c("recommended_order_qty", FLOAT, True, **NON_NEGATIVE),
+            _c("days_of_cover", FLOAT, **NON_NEGATIVE),
+            _c("projected_stockout_date", DATE),
+            _c("service_level_target", FLOAT, True, **RATE),
+            _c("abc_class", STRING),
+            _c("reason", STRING, True),
+        ),
+    ),
+    FeedContract(
+        "transfer_recommendations",
+        "1.0",
+        "One row per source warehouse, destination warehouse and SKU.",
+        ("from_warehouse_id", "to_warehouse_id", "sku"),
+        (
+            _c("from_warehouse_id", STRING, True),
+            _c("to_warehouse_id", STRING, True),
+            _c("sku", STRING, True),
+            _c("qty", FLOAT, True, minimum=0.0),
+            _c("reason", STRING, True),
+        ),
+    ),
+    FeedContract(
+        "feedback_routing",
+        "1.0",
+        "One row per feedback_id.",
+        ("feedback_id",),
+        (
+            _c("feedback_id", STRING, True),
+            _c("customer_key", STRING, True),
+            _c("category", STRING, True),
+            _c("department", STRING, True),
+            _c("severity", STRING, True),
+        ),
+    ),
+    FeedContract(
+        "rule_actions",
+        "1.0",
+        "One row per customer and rule.",
+        ("customer_key", "rule_id"),
+        (
+            _c("customer_key", STRING, True),
+            _c("rule_id", STRING, True),
+            _c("action", STRING, True),
+            _c("reason", STRING, True),
+            _c("triggered_at", TIMESTAMP, True),
+        ),
+    ),
+    FeedContract(
+        "kpi_daily",
+        "1.0",
+        "One row per date, warehouse (or 'ALL') and metric.",
+        ("date", "warehouse_id", "metric"),
+        (
+            _c("date", DATE, True),
+            _c("warehouse_id", STRING, True),
+            _c("metric", STRING, True),
+            _c("value", FLOAT),
+            _c("target", FLOAT),
+        ),
+    ),
+)
+
+FEEDS_BY_NAME = {feed.name: feed for feed in FEEDS}
+
+# kpi_daily metrics that are fractions between 0 and 1 (FEEDS.md: "Rates are fractions")
+RATE_METRICS = (
+    "on_time_rate",
+    "fill_rate",
+    "stockout_rate",
+    "mis_shipment_rate",
+    "return_rate",
+    "satisfaction_rate",
+    "inventory_accuracy",
+)
+
+
+class FeedContractViolation(ValueError):
+    """A feed broke its contract: it is not published. The message names every rule."""
+
+    def __init__(self, feed: str, problems: list[str]) -> None:
+        self.feed = feed
+        self.problems = problems
+        super().__init__(f"feed {feed} breaks its contract: " + "; ".join(problems))
+
+
+def schema_problems(contract: FeedContract, schema: pa.Schema) -> list[str]:
+    """Missing columns and columns of another type than the contract's."""
+    problems = []
+    for column in contract.columns:
+        if column.name not in schema.names:
+            problems.append(f"column {column.name}: missing")
+        elif not schema.field(column.name).type.equals(column.type):
+            problems.append(
+                f"column {column.name}: type {schema.field(column.name).type}, "
+                f"contract says {column.type}"
+            )
+    return problems
+
+
+def feed_suite(contract: FeedContract) -> gx.ExpectationSuite:
+    """The feed's rows as Great Expectations sees them: key unique and present, required
+    columns filled, values within their bounds and sets."""
+    suite = gx.ExpectationSuite(name=f"feed.{contract.name}")
+
+    def add(expectation, rule: str, column: str) -> None:
+        expectation.meta = {"rule": rule, "column": column}
+        suite.add_expectation(expectation)
+
+    if len(contract.key) == 1:
+        add(gxe.ExpectColumnValuesToBeUnique(column=contract.key[0]), "unique_key", contract.key[0])
+    else:
+        add(
+            gxe.ExpectCompoundColumnsToBeUnique(column_list=list(contract.key)),
+            "unique_key",
+            ",".join(contract.key),
+        )
+    for column in contract.columns:
+        if pa.types.is_list(column.type):
+            continue  # checked on the Arrow table: pandas has no list type to check
+        if column.required or column.name in contract.key:
+            add(gxe.ExpectColumnValuesToNotBeNull(column=column.name), "required", column.name)
+        if column.minimum is not None or column.maximum is not None:
+            add(
+                gxe.ExpectColumnValuesToBeBetween(
+                    column=column.name, min_value=column.minimum, max_value=column.maximum
+                ),
+                "range",
+                column.name,
+            )
+        if column.values is not None:
+            add(
+                gxe.ExpectColumnValuesToBeInSet(column=column.name, value_set=list(column.values)),
+                "allowed_values",
+                column.name,
+            )
+    if contract.name == "kpi_daily":
+        # rates are fractions (FEEDS.md); a rate outside [0, 1] is a bug upstream
+        add(
+            gxe.ExpectColumnValuesToBeBetween(
+                column="value",
+                min_value=0.0,
+                max_value=1.0,
+                row_condition=Column("metric").is_in(RATE_METRICS),
+            ),
+            "rate_between_0_and_1",
+            "value",
+        )
+    return suite
+
+
+def validate_feed(contract: FeedContract, table: pa.Table) -> None:
+    """Raise `FeedContractViolation` naming every broken rule, with counts and examples."""
+    problems = schema_problems(contract, table.schema)
+    if problems:
+        raise FeedContractViolation(contract.name, problems)
+    for column in contract.columns:
+        nulls = table.column(column.name).null_count
+        if pa.types.is_list(column.type) and column.required and nulls:
+            problems.append(f"column {column.name}: rule required broken by {nulls} row(s)")
+    if table.num_rows == 0:
+        if problems:
+            raise FeedContractViolation(contract.name, problems)
+        return
+    checked = [c.name for c in contract.columns if not pa.types.is_list(c.type)]
+    frame = table.select(checked).to_pandas()
+    context = gx.get_context(mode="ephemeral")
+    # a progress bar per feed would drown the run's own progress display
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    batch = (
+        context.data_sources.add_pandas(f"feed_{contract.name}")
+        .add_dataframe_asset("rows")
+        .add_batch_definition_whole_dataframe("all")
+        .get_batch(batch_parameters={"dataframe": frame})
+    )
+    result = batch.validate(feed_suite(contract), result_format={"result_format": "SUMMARY"})
+    for outcome in result.results:
+        if outcome.success:
+            continue
+        meta = outcome.expectation_config.meta
+        details = outcome.result or {}
+        raised = outcome.exception_info.get("exception_message")
+        if outcome.exception_info.get("raised_exception"):
+            problems.append(f"column {meta['column']}: rule {meta['rule']} could not run: {raised}")
+            continue
+        examples = ", ".join(map(repr, (details.get("partial_unexpected_list") or [])[:3]))
+        problems.append(
+            f"column {meta['column']}: rule {meta['rule']} broken by "
+            f"{details.get('unexpected_count', '?')} row(s)"
+            + (f" (e.g. {examples})" if examples else "")
+        )
+    if problems:
+        raise FeedContractViolation(contract.name, problems)

@@ -1,0 +1,219 @@
+"""Publishing feeds: contracts checked first, atomic switch of `latest`, reproducible files.
+
+The warehouse here is a small DuckDB file holding the marts the publisher reads (the
+publisher's input interface); `tests/test_cli.py` publishes from a real dbt build.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+import pytest
+
+from data_contracts.feeds import FEEDS_BY_NAME, FeedContractViolation, validate_feed
+from wmsight.publish import (
+    LATEST,
+    MANIFEST,
+    PublishError,
+    apply_retention,
+    latest_drop_date,
+    publish_feeds,
+)
+
+AS_OF = date(2025, 11, 30)
+
+
+def make_warehouse(db_path: Path, days: int = 30, comment: str = "普通客户") -> Path:
+    """The marts the publisher reads, with `days` of KPIs and three customers."""
+    with duckdb.connect(str(db_path)) as con:
+        con.execute("CREATE SCHEMA raw; CREATE SCHEMA marts")
+        con.execute("CREATE TABLE raw.load_log (drop_date DATE)")
+        con.execute("INSERT INTO raw.load_log VALUES ('2025-11-29'), (?)", [AS_OF])
+        con.execute(
+            """CREATE TABLE marts.fct_kpi_daily AS
+            SELECT CAST(DATE '2025-11-30' - INTERVAL (d) DAY AS DATE) AS date, w AS warehouse_id,
+                   m AS metric, CAST(0.5 + (d % 50) / 100 AS DOUBLE) AS value,
+                   CASE WHEN m = 'satisfaction_rate' THEN 0.9 END AS target,
+                   true AS meets_target
+            FROM range(?) AS t(d), (VALUES ('WH-BJ'), ('ALL')) AS w(w),
+                 (VALUES ('satisfaction_rate'), ('fulfillment_hours_avg')) AS m(m)""",
+            [days],
+        )
+        con.execute(
+            """CREATE TABLE marts.dim_customer AS
+            SELECT * FROM (VALUES
+              ('cust_a', ?, ['CRM-1'], ['C100'], ['tmall:t1'], '北京市', '华北', '北京'),
+              ('cust_b', '=HYPERLINK("http://x")', [], ['C200'], [], '广东省', '华南', '广州'),
+              ('cust_c', '-负责人', [], [], ['jd:j9'], NULL, NULL, NULL))
+              AS t(customer_key, display_name, crm_ids, erp_codes, buyer_ids, province,
+                   region, city)""",
+            [comment],
+        )
+        con.execute(
+            """CREATE TABLE marts.customer_segments AS
+            SELECT * FROM (VALUES
+              ('cust_a', 'high_value', 'big', CAST(6000000.5 AS DECIMAL(38, 4)),
+               CAST(40 AS HUGEINT), TIMESTAMP '2025-11-28 10:00:00', 5, 5, 5, 'Champions'),
+              ('cust_b', 'small', 'small', CAST(100 AS DECIMAL(38, 4)), CAST(1 AS HUGEINT),
+               TIMESTAMP '2025-01-02 09:00:00', 1, 1, 1, 'Lost'))
+              AS t(customer_key, tier, value_class, revenue_12m_cny, orders_12m,
+                   last_order_at, r_score, f_score, m_score, rfm_segment)"""
+        )
+    return db_path
+
+
+def manifest(folder: Path) -> dict:
+    return json.loads((folder / MANIFEST).read_text())
+
+
+def test_feeds_are_published_with_a_manifest_and_skips_are_explained(tmp_path: Path) -> None:
+    db = make_warehouse(tmp_path / "w.duckdb")
+    feeds = tmp_path / "feeds"
+    result = publish_feeds(db, feeds)
+    assert result.as_of == AS_OF == latest_drop_date(db)  # the latest drop, not the clock
+    assert os.readlink(feeds / LATEST) == "2025-11-30"
+    run = manifest(feeds / LATEST)
+    assert run["as_of"] == "2025-11-30"
+    published = {name for name, f in run["feeds"].items() if f["status"] == "published"}
+    assert published == {"kpi_daily", "customer_360"}
+    kpi = run["feeds"]["kpi_daily"]
+    assert kpi["rows"] == 30 * 2 * 2 and kpi["contract_version"] == "1.0"
+    table = pq.read_table(feeds / LATEST / "kpi_daily.parquet")
+    assert table.num_rows == kpi["rows"]
+    # a feed without inputs is not an empty file: it is absent and the manifest says why
+    assert run["feeds"]["demand_forecast"] == {
+        "status": "skipped",
+        "contract_version": "1.0",
+        "note": "not computed: forecasts have not run",
+    }
+    assert not (feeds / LATEST / "demand_forecast.parquet").exists()
+    people = pq.read_table(feeds / LATEST / "customer_360.parquet").to_pylist()
+    assert [p["customer_key"] for p in people] == ["cust_a", "cust_b", "cust_c"]
+    assert people[0]["buyer_ids"] == ["tmall:t1"] and people[0]["revenue_12m"] == 6000000.5
+    assert people[2]["tier"] is None  # no orders yet: no tier, still a customer
+    assert "churn_probability" in run["feeds"]["customer_360"]["note"]
+
+
+def test_rerunning_an_as_of_date_gives_identical_feeds_and_one_folder(tmp_path: Path) -> None:
+    db = make_warehouse(tmp_path / "w.duckdb")
+    feeds = tmp_path / "feeds"
+    first = manifest(publish_feeds(db, feeds).folder)
+    second = manifest(publish_feeds(db, feeds).folder)
+    assert first["run_id"] != second["run_id"]
+    for name, feed in first["feeds"].items():
+        assert second["feeds"][name].get("sha256") == feed.get("sha256"), name
+    assert len(list((feeds / ".runs").iterdir())) == 1  # the replaced publication is gone
+
+
+def test_a_contract_violation_blocks_the_whole_publication(tmp_path: Path) -> None:
+    db = make_warehouse(tmp_path / "w.duckdb")
+    feeds = tmp_path / "feeds"
+    publish_feeds(db, feeds, as_of=date(2025, 11, 29))
+    with duckdb.connect(str(db)) as con:  # a rate of 130 % and a repeated key
+        con.execute(
+            "INSERT INTO marts.fct_kpi_daily VALUES "
+            "('2025-11-30', 'WH-BJ', 'satisfaction_rate', 1.3, 0.9, true)"
+        )
+    with pytest.raises(PublishError) as error:
+        publish_feeds(db, feeds)
+    message = str(error.value)
+    assert "latest unchanged" in message and "feed kpi_daily" in message
+    assert "unique_key" in message and "rate_between_0_and_1" in message
+    assert os.readlink(feeds / LATEST) == "2025-11-29"
+    assert not (feeds / "2025-11-30").exists()
+
+
+def test_a_missing_column_or_wrong_type_names_the_column() -> None:
+    import pyarrow as pa
+
+    contract = FEEDS_BY_NAME["transfer_recommendations"]
+    table = pa.table({"from_warehouse_id": ["A"], "to_warehouse_id": ["B"], "sku": ["S"]})
+    with pytest.raises(FeedContractViolation, match="column qty: missing"):
+        validate_feed(contract, table)
+    table = table.append_column("qty", pa.array(["3"])).append_column("reason", pa.array(["r"]))
+    with pytest.raises(FeedContractViolation, match="column qty: type string"):
+        validate_feed(contract, table)
+
+
+def test_csv_copies_escape_text_a_spreadsheet_would_run(tmp_path: Path) -> None:
+    db = make_warehouse(tmp_path / "w.duckdb", comment="+86 138 0000 0000")
+    result = publish_feeds(db, tmp_path / "feeds", csv=True)
+    rows = pacsv.read_csv(result.folder / "customer_360.csv").to_pylist()
+    names = [r["display_name"] for r in rows]
+    assert names == ["'+86 138 0000 0000", '\'=HYPERLINK("http://x")', "'-负责人"]
+    assert rows[0]["crm_ids"] == '["CRM-1"]'
+    entry = manifest(result.folder)["feeds"]["customer_360"]
+    assert entry["csv_file"] == "customer_360.csv" and len(entry["csv_sha256"]) == 64
+
+
+def test_an_unwritable_feeds_folder_fails_clearly_and_keeps_latest(tmp_path: Path) -> None:
+    db = make_warehouse(tmp_path / "w.duckdb")
+    feeds = tmp_path / "feeds"
+    publish_feeds(db, feeds, as_of=date(2025, 11, 29))
+    before = manifest(feeds / LATEST)
+    (feeds / ".runs").rename(feeds / ".runs-moved")
+    (feeds / ".runs").write_text("not a folder")  # (tests run as root: no chmod trick)
+    with pytest.raises(PublishError, match="cannot write"):
+        publish_feeds(db, feeds)
+    (feeds / ".runs").unlink()
+    (feeds / ".runs-moved").rename(feeds / ".runs")
+    assert manifest(feeds / LATEST) == before
+
+
+def test_retention_keeps_the_newest_runs_and_latest(tmp_path: Path) -> None:
+    db = make_warehouse(tmp_path / "w.duckdb")
+    feeds = tmp_path / "feeds"
+    for day in (26, 27, 28, 29):
+        publish_feeds(db, feeds, as_of=date(2025, 11, day), keep_runs=2)
+    assert sorted(p.name for p in feeds.iterdir() if not p.name.startswith(".")) == [
+        "2025-11-28",
+        "2025-11-29",
+        LATEST,
+    ]
+    assert len(list((feeds / ".runs").iterdir())) == 2
+    # re-running an older date publishes it but does not move latest back in time
+    publish_feeds(db, feeds, as_of=date(2025, 11, 28))
+    assert os.readlink(feeds / LATEST) == "2025-11-29"
+    assert apply_retention(feeds, 1) == [date(2025, 11, 28)]
+
+
+KILLED_PUBLISH = """
+import sys
+from datetime import date
+from pathlib import Path
+from wmsight.publish import publish_feeds
+publish_feeds(Path(sys.argv[1]), Path(sys.argv[2]), as_of=date(2025, 11, 30), csv=True)
+"""
+
+
+def test_a_killed_publication_never_leaves_latest_half_written(tmp_path: Path) -> None:
+    db = make_warehouse(tmp_path / "w.duckdb", days=2000)
+    feeds = tmp_path / "feeds"
+    publish_feeds(db, feeds, as_of=date(2025, 11, 29))
+    for delay in (1.0, 2.0, 3.0, 4.0, 6.0):
+        process = subprocess.Popen([sys.executable, "-c", KILLED_PUBLISH, str(db), str(feeds)])
+        time.sleep(delay)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        # whatever moment the kill hit, latest is a complete publication
+        run = manifest(feeds / LATEST)
+        for feed in run["feeds"].values():
+            if feed["status"] == "published":
+                data = (feeds / LATEST / feed["file"]).read_bytes()
+                assert hashlib.sha256(data).hexdigest() == feed["sha256"]
+    # the next publication cleans up what the killed ones left
+    publish_feeds(db, feeds)
+    assert manifest(feeds / LATEST)["as_of"] == "2025-11-30"
+    assert len(list((feeds / ".runs").iterdir())) == 2
+    assert not list(feeds.glob(".*.tmp"))

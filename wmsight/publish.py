@@ -1,0 +1,462 @@
+"""Publish the run's results as versioned feeds (`../shared/FEEDS.md` is the interface).
+
+Layout under the feeds root:
+
+    .runs/<as-of>.<run id>/       the files of one publication (never changed once written)
+    <as-of> -> .runs/<as-of>.<run id>
+    latest  -> <as-of>            the newest as-of date published
+
+A publication is written to a hidden folder, every file fsynced, then made visible by
+switching the `<as-of>` link and then `latest` — each switch an atomic rename of a
+symlink. A reader therefore sees either the previous publication or the new one, never
+half of one; a killed run leaves an unreferenced folder that the next publication
+removes. Every feed is checked against its contract (`data_contracts.feeds`) before
+anything is written: one broken feed stops the publication and `latest` stays put.
+
+A feed whose inputs do not exist (no stock snapshots, no CRM, a stage not run) is not
+written at all: the manifest lists it as skipped with the reason, so nobody mistakes an
+empty file for "nothing to report".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from data_contracts.feeds import (
+    FEEDS,
+    FeedContract,
+    FeedContractViolation,
+    validate_feed,
+)
+
+log = logging.getLogger(__name__)
+
+RUNS_DIR = ".runs"
+LATEST = "latest"
+MANIFEST = "_manifest.json"
+# A CSV cell starting with one of these is a formula to a spreadsheet (OWASP CSV injection).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+class PublishError(RuntimeError):
+    """The run's feeds were not published; `latest` still points at the previous run."""
+
+
+@dataclass
+class FeedOutcome:
+    feed: str
+    status: str  # published | skipped
+    rows: int = 0
+    note: str = ""
+    sha256: str = ""
+
+
+@dataclass
+class PublishResult:
+    as_of: date
+    run_id: str
+    folder: Path
+    feeds: list[FeedOutcome] = field(default_factory=list)
+
+    @property
+    def published(self) -> list[FeedOutcome]:
+        return [f for f in self.feeds if f.status == "published"]
+
+    @property
+    def skipped(self) -> list[FeedOutcome]:
+        return [f for f in self.feeds if f.status == "skipped"]
+
+
+# ---------------------------------------------------------------------------------------
+# Where each feed comes from. A source returns the feed's rows, or the reason it cannot.
+
+
+@dataclass(frozen=True)
+class FeedRows:
+    table: pa.Table | None
+    note: str = ""  # why skipped (table is None), or what is missing from the rows
+
+
+def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {
+        f"{schema}.{name}"
+        for schema, name in con.execute(
+            "SELECT table_schema, table_name FROM information_schema.tables"
+        ).fetchall()
+    }
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pa.Table:
+    return con.sql(sql, params=params).to_arrow_table()
+
+
+def _needs(tables: set[str], *names: str) -> str | None:
+    missing = [n for n in names if n not in tables]
+    return f"not built: {', '.join(missing)} missing" if missing else None
+
+
+def _kpi_daily(con, tables: set[str], as_of: date) -> FeedRows:
+    if why := _needs(tables, "marts.fct_kpi_daily"):
+        return FeedRows(None, why)
+    return FeedRows(
+        _rows(
+            con,
+            """SELECT date, warehouse_id, metric, value, target FROM marts.fct_kpi_daily
+            WHERE date <= ? ORDER BY date, warehouse_id, metric""",
+            [as_of],
+        )
+    )
+
+
+def _feedback_routing(con, tables: set[str], as_of: date) -> FeedRows:
+    if why := _needs(tables, "marts.fct_feedback"):
+        return FeedRows(None, why)
+    return FeedRows(
+        _rows(
+            con,
+            """SELECT * FROM marts.fct_feedback
+            WHERE CAST(submitted_at AS DATE) <= ? ORDER BY feedback_id""",
+            [as_of],
+        )
+    )
+
+
+def _customer_360(con, tables: set[str], as_of: date) -> FeedRows:
+    if why := _needs(tables, "marts.dim_customer", "marts.customer_segments"):
+        return FeedRows(None, why)
+    notes = []
+    experience, experience_cols = "", "NULL AS avg_satisfaction, NULL AS return_rate"
+    if "marts.fct_customer_experience" in tables:
+        experience = "LEFT JOIN marts.fct_customer_experience AS x USING (customer_key)"
+        experience_cols = "x.avg_satisfaction, x.return_rate"
+    else:
+        notes.append("avg_satisfaction, return_rate: not built (marts.fct_customer_experience)")
+    scores, score_cols = "", "NULL AS churn_probability, NULL AS expected_next_order_date"
+    if "ml.customer_scores" in tables:
+        scores = "LEFT JOIN ml.customer_scores AS p USING (customer_key)"
+        score_cols = "p.churn_probability, p.expected_next_order_date"
+    else:
+        notes.append(
+            "churn_probability, expected_next_order_date: not computed "
+            "(customer intelligence has not run)"
+        )
+    table = _rows(
+        con,
+        f"""SELECT c.customer_key, c.display_name, c.crm_ids, c.erp_codes, c.buyer_ids,
+               c.province, c.region, c.city, s.tier, s.value_class, s.r_score, s.f_score,
+               s.m_score, s.rfm_segment, s.revenue_12m_cny AS revenue_12m, s.orders_12m,
+               s.last_order_at, {experience_cols}, {score_cols}
+        FROM marts.dim_customer AS c
+        LEFT JOIN marts.customer_segments AS s USING (customer_key)
+        {experience} {scores}
+        ORDER BY c.customer_key""",
+    )
+    return FeedRows(table, "; ".join(notes))
+
+
+def _ml_feed(table_name: str, order_by: str, why_missing: str) -> Callable:
+    def source(con, tables: set[str], as_of: date) -> FeedRows:
+        if f"ml.{table_name}" not in tables:
+            return FeedRows(None, why_missing)
+        return FeedRows(_rows(con, f"SELECT * FROM ml.{table_name} ORDER BY {order_by}"))
+
+    return source
+
+
+SOURCES: dict[str, Callable[[duckdb.DuckDBPyConnection, set[str], date], FeedRows]] = {
+    "customer_360": _customer_360,
+    "churn_alerts": _ml_feed(
+        "churn_alerts",
+        "customer_key, alert_type",
+        "not computed: customer intelligence has not run",
+    ),
+    "demand_forecast": _ml_feed(
+        "demand_forecast", "warehouse_id, sku, date", "not computed: forecasts have not run"
+    ),
+    "replenishment_plan": _ml_feed(
+        "replenishment_plan", "warehouse_id, sku", "not computed: the plan has not run"
+    ),
+    "transfer_recommendations": _ml_feed(
+        "transfer_recommendations",
+        "from_warehouse_id, to_warehouse_id, sku",
+        "not computed: the plan has not run",
+    ),
+    "feedback_routing": _feedback_routing,
+    "rule_actions": _ml_feed(
+        "rule_actions", "customer_key, rule_id", "not computed: the rule engine has not run"
+    ),
+    "kpi_daily": _kpi_daily,
+}
+
+
+def _conform(contract: FeedContract, table: pa.Table) -> pa.Table:
+    """Cast the contract's columns to the contract's types (DECIMAL → float64, HUGEINT →
+    int64, large strings → strings); a value that does not fit is a contract violation."""
+    problems = []
+    for column in contract.columns:
+        if column.name not in table.column_names:
+            problems.append(f"column {column.name}: missing")
+            continue
+        index = table.column_names.index(column.name)
+        current = table.column(index)
+        if current.type.equals(column.type):
+            continue
+        try:
+            cast = pc.cast(current, column.type, safe=True)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
+            problems.append(
+                f"column {column.name}: type {current.type} does not fit {column.type} ({error})"
+            )
+            continue
+        table = table.set_column(index, column.name, cast)
+    if problems:
+        raise FeedContractViolation(contract.name, problems)
+    return table
+
+
+def latest_drop_date(db_path: Path) -> date | None:
+    """The as-of date a run defaults to: the latest drop loaded, never the wall clock."""
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        if "raw.load_log" not in _tables(con):
+            return None
+        return con.execute("SELECT max(drop_date) FROM raw.load_log").fetchall()[0][0]
+
+
+def collect_feeds(
+    db_path: Path, as_of: date
+) -> tuple[dict[str, pa.Table], list[FeedOutcome], list[str]]:
+    """Read and validate every feed. Returns the tables, an outcome per feed, and every
+    contract violation found (all feeds are checked, so one run reports every problem)."""
+    tables: dict[str, pa.Table] = {}
+    outcomes: list[FeedOutcome] = []
+    violations: list[str] = []
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        existing = _tables(con)
+        for contract in FEEDS:
+            rows = SOURCES[contract.name](con, existing, as_of)
+            if rows.table is None:
+                outcomes.append(FeedOutcome(contract.name, "skipped", note=rows.note))
+                continue
+            try:
+                table = _conform(contract, rows.table)
+                validate_feed(contract, table)
+            except FeedContractViolation as error:
+                violations.append(str(error))
+                continue
+            tables[contract.name] = table
+            outcomes.append(
+                FeedOutcome(contract.name, "published", rows=table.num_rows, note=rows.note)
+            )
+    return tables, outcomes, violations
+
+
+# ---------------------------------------------------------------------------------------
+# Writing
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _write_csv(table: pa.Table, path: Path) -> None:
+    """A CSV copy: lists as JSON arrays; text that a spreadsheet would run as a formula
+    gets a leading apostrophe."""
+    with duckdb.connect() as con:
+        con.register("feed", table)
+        columns = []
+        for name in table.column_names:
+            type_ = table.schema.field(name).type
+            quoted = '"' + name.replace('"', '""') + '"'
+            if pa.types.is_list(type_) or pa.types.is_large_list(type_):
+                text = f"CAST(to_json({quoted}) AS VARCHAR)"
+            elif pa.types.is_string(type_) or pa.types.is_large_string(type_):
+                text = quoted
+            else:
+                columns.append(quoted)
+                continue
+            columns.append(
+                f"CASE WHEN regexp_matches({text}, '^[=+\\-@\\t\\r]') THEN '''' || {text} "
+                f"ELSE {text} END AS {quoted}"
+            )
+        con.execute("SET preserve_insertion_order = true")
+        con.execute(
+            f"COPY (SELECT {', '.join(columns)} FROM feed) TO '{_sql_path(path)}' "
+            "(HEADER, DELIMITER ',')"
+        )
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def _switch_link(link: Path, target: str) -> None:
+    """Point `link` at `target` atomically (a new symlink renamed over the old one)."""
+    temporary = link.with_name(f".{link.name}.{uuid.uuid4().hex}.tmp")
+    temporary.symlink_to(target)
+    os.replace(temporary, link)
+
+
+def _run_dates(root: Path) -> list[date]:
+    dates = []
+    for entry in root.iterdir():
+        try:
+            dates.append(date.fromisoformat(entry.name))
+        except ValueError:
+            continue
+    return sorted(dates)
+
+
+def _remove_unreferenced(root: Path) -> None:
+    """Publications no link points at: old versions of a re-run date, killed runs."""
+    runs = root / RUNS_DIR
+    if not runs.is_dir():
+        return
+    links = [entry for entry in root.iterdir() if entry.is_symlink() and entry.name != LATEST]
+    referenced = {os.readlink(link) for link in links}
+    for folder in runs.iterdir():
+        if f"{RUNS_DIR}/{folder.name}" not in referenced:
+            shutil.rmtree(folder, ignore_errors=True)
+    for stray in root.glob(".*.tmp"):  # a link switch killed half way
+        stray.unlink(missing_ok=True)
+
+
+def apply_retention(root: Path, keep_runs: int) -> list[date]:
+    """Keep the newest `keep_runs` run dates (and always the one `latest` names)."""
+    if keep_runs < 1:
+        raise ValueError("retention must keep at least one run")
+    dates = _run_dates(root)
+    latest = os.readlink(root / LATEST) if (root / LATEST).is_symlink() else None
+    removed = [d for d in dates[:-keep_runs] if d.isoformat() != latest]
+    for run_date in removed:
+        (root / run_date.isoformat()).unlink()
+    _remove_unreferenced(root)
+    return removed
+
+
+def write_publication(
+    root: Path,
+    as_of: date,
+    tables: dict[str, pa.Table],
+    outcomes: list[FeedOutcome],
+    csv: bool = False,
+    keep_runs: int | None = None,
+    run_id: str | None = None,
+    extra_manifest: dict | None = None,
+) -> PublishResult:
+    """Write validated feeds as one publication and make it visible atomically."""
+    run_id = run_id or uuid.uuid4().hex[:12]
+    root.mkdir(parents=True, exist_ok=True)
+    runs = root / RUNS_DIR
+    runs.mkdir(exist_ok=True)
+    name = f"{as_of.isoformat()}.{run_id}"
+    staging = runs / f".{name}.partial"
+    staging.mkdir()
+    try:
+        feeds_manifest = {}
+        for outcome in outcomes:
+            contract_version = next(f.version for f in FEEDS if f.name == outcome.feed)
+            entry = {"status": outcome.status, "contract_version": contract_version}
+            if outcome.note:
+                entry["note"] = outcome.note
+            if outcome.status == "published":
+                path = staging / f"{outcome.feed}.parquet"
+                pq.write_table(tables[outcome.feed], path, compression="zstd")
+                _fsync(path)
+                outcome.sha256 = _sha256(path)
+                entry |= {"file": path.name, "rows": outcome.rows, "sha256": outcome.sha256}
+                if csv:
+                    csv_path = staging / f"{outcome.feed}.csv"
+                    _write_csv(tables[outcome.feed], csv_path)
+                    _fsync(csv_path)
+                    entry |= {"csv_file": csv_path.name, "csv_sha256": _sha256(csv_path)}
+            feeds_manifest[outcome.feed] = entry
+        manifest = {
+            "run_id": run_id,
+            "as_of": as_of.isoformat(),
+            "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "feeds": feeds_manifest,
+        } | (extra_manifest or {})
+        manifest_path = staging / MANIFEST
+        manifest_path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+        _fsync(manifest_path)
+        _fsync(staging)
+        final = runs / name
+        os.rename(staging, final)
+        _fsync(runs)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    # Visible from here: first the run date, then `latest` (only ever forward in time).
+    _switch_link(root / as_of.isoformat(), f"{RUNS_DIR}/{name}")
+    latest = root / LATEST
+    current = os.readlink(latest) if latest.is_symlink() else None
+    if current is None or current <= as_of.isoformat():
+        _switch_link(latest, as_of.isoformat())
+    _fsync(root)
+    if keep_runs is not None:
+        apply_retention(root, keep_runs)
+    else:
+        _remove_unreferenced(root)
+    return PublishResult(as_of, run_id, root / as_of.isoformat(), outcomes)
+
+
+def publish_feeds(
+    db_path: Path,
+    feeds_root: Path,
+    as_of: date | None = None,
+    csv: bool = False,
+    keep_runs: int | None = None,
+    run_id: str | None = None,
+    extra_manifest: dict | None = None,
+) -> PublishResult:
+    """Validate every feed against its contract, then publish them together.
+
+    Raises `PublishError` (nothing published, `latest` unchanged) when any feed breaks
+    its contract or the folder cannot be written.
+    """
+    as_of = as_of or latest_drop_date(db_path)
+    if as_of is None:
+        raise PublishError(f"nothing to publish: no drop has been loaded into {db_path}")
+    tables, outcomes, violations = collect_feeds(db_path, as_of)
+    if violations:
+        raise PublishError(
+            f"feeds for {as_of} not published (latest unchanged): " + " | ".join(violations)
+        )
+    try:
+        result = write_publication(
+            feeds_root, as_of, tables, outcomes, csv, keep_runs, run_id, extra_manifest
+        )
+    except OSError as error:
+        raise PublishError(
+            f"feeds for {as_of} not published (latest unchanged): cannot write "
+            f"{feeds_root}: {error.strerror or error}"
+        ) from error
+    for outcome in result.skipped:
+        log.warning("feed %s: skipped — %s", outcome.feed, outcome.note)
+    return result
