@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -14,7 +16,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from wmsight.config import load_settings
-from wmsight.runner import RunContext, Stage, StageReport, run_stages
+from wmsight.runner import (
+    RunContext,
+    Stage,
+    StageReport,
+    WarehouseBusy,
+    run_stages,
+    warehouse_lock,
+)
 
 app = typer.Typer(
     help=(
@@ -50,6 +59,17 @@ KeepRunsOption = Annotated[
         help="Feed run folders to keep, newest first (default: WMSIGHT_FEEDS_KEEP_RUNS or 30).",
     ),
 ]
+
+
+@contextmanager
+def _writing(db_path: Path, purpose: str) -> Iterator[None]:
+    """Hold the warehouse's write lock; a second writer exits with who holds it."""
+    try:
+        with warehouse_lock(db_path, purpose):
+            yield
+    except WarehouseBusy as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(code=2) from error
 
 
 def _setup_logging(level: str) -> None:
@@ -126,9 +146,10 @@ def ingest(extracts: ExtractsOption = None, db: DbOption = None) -> None:
         def on_file(loaded: FileLoad) -> None:
             progress.update(task, advance=1, description=f"{loaded.drop_date} {loaded.source_file}")
 
-        result = ingest_extracts(
-            settings.extracts_dir, settings.db_path, on_file=on_file, on_drops=on_drops
-        )
+        with _writing(settings.db_path, "wmsight ingest"):
+            result = ingest_extracts(
+                settings.extracts_dir, settings.db_path, on_file=on_file, on_drops=on_drops
+            )
     table = Table(title=f"ingest into {settings.db_path}")
     for column in ("drop", "file", "status", "read", "loaded", "quarantined", "note"):
         table.add_column(
@@ -166,7 +187,7 @@ def transform(db: DbOption = None) -> None:
 
     settings = load_settings(db_path=db)
     _setup_logging(settings.log_level)
-    with console.status("dbt build …"):
+    with _writing(settings.db_path, "wmsight transform"), console.status("dbt build …"):
         result = run_dbt(settings.db_path, "build")
     console.print(result.summary())
     for failure in result.failures:
@@ -216,7 +237,8 @@ def run(
         console.print(f"{mark} {report.name} ({report.seconds:.1f} s): {text}")
 
     try:
-        report = run_stages(context, PIPELINE, on_start=on_start, on_done=on_done)
+        with _writing(settings.db_path, "wmsight run"):
+            report = run_stages(context, PIPELINE, on_start=on_start, on_done=on_done)
     finally:
         status.stop()
     table = Table(title="wmsight run")
@@ -256,13 +278,14 @@ def publish(
     settings = load_settings(db_path=db, feeds_dir=feeds)
     _setup_logging(settings.log_level)
     try:
-        result = publish_feeds(
-            settings.db_path,
-            settings.feeds_dir,
-            as_of=date.fromisoformat(as_of) if as_of else None,
-            csv=csv,
-            keep_runs=keep_runs or settings.feeds_keep_runs,
-        )
+        with _writing(settings.db_path, "wmsight publish"):
+            result = publish_feeds(
+                settings.db_path,
+                settings.feeds_dir,
+                as_of=date.fromisoformat(as_of) if as_of else None,
+                csv=csv,
+                keep_runs=keep_runs or settings.feeds_keep_runs,
+            )
     except PublishError as error:
         console.print(f"[red]{error}[/red]")
         raise typer.Exit(code=1) from error

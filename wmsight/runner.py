@@ -7,11 +7,15 @@ and an Airflow task can run any one of them on its own.
 
 from __future__ import annotations
 
+import fcntl
+import json
 import logging
+import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -100,3 +104,59 @@ def run_stages(
         if stage_report.status == "failed":
             break
     return report
+
+
+class WarehouseBusy(RuntimeError):
+    """Another process is writing the warehouse; DuckDB allows one writer at a time."""
+
+
+def lock_path(db_path: Path) -> Path:
+    return db_path.with_name(db_path.name + ".lock")
+
+
+@contextmanager
+def warehouse_lock(db_path: Path, purpose: str, wait_seconds: float = 0.0) -> Iterator[None]:
+    """Hold the warehouse's write lock while the block runs.
+
+    DuckDB lets one process write a database file; two runs writing at once would fail
+    half way (or, worse, interleave drops). The lock is an advisory `flock` on a file
+    beside the database: the kernel releases it when the holder exits, even on kill -9,
+    so there is no stale lock to clean up. `wait_seconds` > 0 waits for the holder
+    (Airflow tasks that write one partition each); 0 fails at once with who holds it.
+    """
+    path = lock_path(db_path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(path, "a+")  # noqa: SIM115 - held for the block's duration
+    try:
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    handle.seek(0)
+                    holder = handle.read().strip() or "unknown process"
+                    raise WarehouseBusy(
+                        f"{db_path} is being written by another wmsight process ({holder}); "
+                        "wait for it to finish or stop it, then run again"
+                    ) from None
+                time.sleep(0.2)
+        handle.seek(0)
+        handle.truncate()
+        holder = {
+            "pid": os.getpid(),
+            "purpose": purpose,
+            "since": datetime.now().isoformat(timespec="seconds"),
+        }
+        handle.write(json.dumps(holder))
+        handle.flush()
+        try:
+            yield
+        finally:
+            handle.seek(0)
+            handle.truncate()
+            handle.flush()
+            fcntl.flock(handle, fcntl.LOCK_UN)
+    finally:
+        handle.close()
