@@ -1,9 +1,21 @@
--- Stock position per warehouse and SKU on every date the ERP delivered a snapshot, with
--- what was on order (open purchase orders), ordered and shipped that day. Quantities
--- only: stock is valued where it is used, at the product's current cost, so a cost
--- change never leaves old rows valued differently from new ones.
--- Incremental: a build after a new drop rebuilds only the dates that drop touched (new
--- snapshots, and days whose orders or shipments changed).
+-- Stock position per warehouse and SKU for EVERY day from the cell's first snapshot to
+-- the newest drop that delivered stock records (snapshots or movements), with what was on
+-- order (open purchase orders), ordered and shipped that day, and the stockout flag.
+--
+-- A snapshot is the position at the end of its date. Between snapshots on_hand is rolled
+-- forward with the day's movements (receipts, shipments, transfers in and out, adjustments,
+-- returns: signed, + in, - out); a snapshot re-anchors it, and on_hand_drift keeps by how
+-- much the rolled-forward book missed the snapshot (rolled - snapshot). Reserved,
+-- in_transit and damaged have no movements of their own: they carry the last snapshot's
+-- value until the next one, so available between snapshots is on_hand as moved minus the
+-- last known reservations and damage.
+-- Quantities only: stock is valued where it is used, at the product's current cost, so a
+-- cost change never leaves old rows valued differently from new ones.
+--
+-- Incremental: a build rebuilds, per warehouse and SKU, only the days from the earliest
+-- one new data touches (a snapshot, also a late one; a movement; a purchase order from its
+-- order date; an order line's order or ship date; a master that arrived) plus the new days
+-- up to the newest drop. It rolls forward again from the last snapshot before that day.
 {{ config(
     materialized='incremental',
     unique_key=['position_date', 'warehouse_id', 'sku'],
@@ -11,41 +23,12 @@
     on_schema_change='append_new_columns',
 ) }}
 
-with all_snapshots as (
+with snapshots as (
     select * from {{ ref('stg_erp__stock_snapshots') }}
 ),
 
-order_lines as (
-    select * from {{ ref('int_order_lines') }}
-),
-
-{% if is_incremental() %}
-loaded as (
-    {{ last_loaded_drop('snapshot_drop_date') }}
-),
-
-affected_dates as (
-    select snapshot_date as affected_date from all_snapshots
-    where source_drop_date > (select last_drop from loaded)
-    union
-    select cast(ordered_at as date) from order_lines
-    where last_changed_drop > (select last_drop from loaded)
-    union
-    select cast(shipped_at as date) from order_lines
-    where last_changed_drop > (select last_drop from loaded) and shipped_at is not null
-    union
-    -- rows still waiting for their warehouse or SKU master: rebuilt until it arrives
-    select position_date from {{ this }}
-    where warehouse_key = '{{ var("unknown_member_key") }}'
-        or sku_key = '{{ var("unknown_member_key") }}'
-),
-{% endif %}
-
-snapshots as (
-    select * from all_snapshots
-    {% if is_incremental() %}
-    where snapshot_date in (select affected_date from affected_dates)
-    {% endif %}
+movements as (
+    select * from {{ ref('int_stock_movements_daily') }}
 ),
 
 purchase_orders as (
@@ -56,6 +39,10 @@ flows as (
     select * from {{ ref('int_warehouse_sku_daily_flows') }}
 ),
 
+order_lines as (
+    select * from {{ ref('int_order_lines') }}
+),
+
 warehouses as (
     select warehouse_id from {{ ref('dim_warehouse') }}
 ),
@@ -64,57 +51,258 @@ products as (
     select sku from {{ ref('dim_product') }}
 ),
 
-on_order as (
-    select
-        snapshots.snapshot_date,
-        snapshots.warehouse_id,
-        snapshots.sku,
-        sum(purchase_orders.ordered_qty) as on_order_qty
+-- the last day positions are known for: the newest drop with stock records in it
+horizon as (
+    select max(drop_date) as horizon_date
+    from (
+        select source_drop_date as drop_date from snapshots
+        union all
+        select last_source_drop_date from movements
+    )
+),
+
+cells as (
+    select warehouse_id, sku, min(snapshot_date) as first_snapshot_date
     from snapshots
-    inner join purchase_orders
-        on purchase_orders.warehouse_id = snapshots.warehouse_id
-        and purchase_orders.sku = snapshots.sku
-        and cast(purchase_orders.ordered_at as date) <= snapshots.snapshot_date
-        and (purchase_orders.received_at is null
-             or cast(purchase_orders.received_at as date) > snapshots.snapshot_date)
-    group by all
+    group by warehouse_id, sku
+),
+
+{% if is_incremental() %}
+{#- Positions run to the horizon of the previous build, so its last position date is the
+    newest stock drop already absorbed. A table from before daily positions (no drift
+    column) counts as empty: everything is rebuilt once. -#}
+{%- set existing_columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list %}
+loaded as (
+    {% if 'on_hand_drift' in existing_columns -%}
+    select coalesce(max(position_date), date '1900-01-01') as last_drop from {{ this }}
+    {%- else -%}
+    select date '1900-01-01' as last_drop
+    {%- endif %}
+),
+
+changes as (
+    select warehouse_id, sku, snapshot_date as changed_from from snapshots
+    where source_drop_date > (select last_drop from loaded)
+    union all
+    select warehouse_id, sku, movement_date from movements
+    where last_source_drop_date > (select last_drop from loaded)
+    union all
+    -- a new or received purchase order changes on_order from the day it was placed
+    select warehouse_id, sku, cast(ordered_at as date) from purchase_orders
+    where source_drop_date > (select last_drop from loaded)
+    union all
+    select warehouse_id, sku, cast(ordered_at as date) from order_lines
+    where last_changed_drop > (select last_drop from loaded) and ordered_at is not null
+    union all
+    select warehouse_id, shipped_sku, cast(shipped_at as date) from order_lines
+    where last_changed_drop > (select last_drop from loaded) and shipped_at is not null
+    union all
+    -- rows still waiting for their warehouse or SKU master: rebuilt until it arrives
+    select warehouse_id, sku, min(position_date) from {{ this }}
+    where warehouse_key = '{{ var("unknown_member_key") }}'
+        or sku_key = '{{ var("unknown_member_key") }}'
+    group by warehouse_id, sku
+),
+
+earliest_changes as (
+    select warehouse_id, sku, min(changed_from) as changed_from
+    from changes
+    group by warehouse_id, sku
+),
+
+rebuilds as (
+    select
+        cells.warehouse_id,
+        cells.sku,
+        cells.first_snapshot_date,
+        -- every cell gets its new days; changed cells also the days since the change
+        greatest(
+            cells.first_snapshot_date,
+            least(
+                coalesce(earliest_changes.changed_from, loaded.last_drop + 1),
+                loaded.last_drop + 1
+            )
+        ) as rebuild_from
+    from cells
+    cross join loaded
+    left join earliest_changes
+        on cells.warehouse_id = earliest_changes.warehouse_id
+        and cells.sku = earliest_changes.sku
+),
+{% else %}
+rebuilds as (
+    select warehouse_id, sku, first_snapshot_date, first_snapshot_date as rebuild_from
+    from cells
+),
+{% endif %}
+
+-- roll forward from the last snapshot BEFORE the first rebuilt day, so that a snapshot on
+-- that day gets its drift from the days before it, exactly as in a full build
+anchors as (
+    select
+        rebuilds.warehouse_id,
+        rebuilds.sku,
+        rebuilds.rebuild_from,
+        coalesce(
+            max(snapshots.snapshot_date) filter (
+                where snapshots.snapshot_date < rebuilds.rebuild_from
+            ),
+            rebuilds.first_snapshot_date
+        ) as anchor_date
+    from rebuilds
+    inner join snapshots
+        on rebuilds.warehouse_id = snapshots.warehouse_id
+        and rebuilds.sku = snapshots.sku
+        and snapshots.snapshot_date <= rebuilds.rebuild_from
+    where rebuilds.rebuild_from <= (select horizon_date from horizon)
+    group by rebuilds.warehouse_id, rebuilds.sku, rebuilds.rebuild_from,
+        rebuilds.first_snapshot_date
+),
+
+days as (
+    select
+        anchors.warehouse_id,
+        anchors.sku,
+        anchors.rebuild_from,
+        cast(unnest(generate_series(
+            anchors.anchor_date, horizon.horizon_date, interval 1 day
+        )) as date) as position_date
+    from anchors
+    cross join horizon
+),
+
+with_events as (
+    select
+        days.warehouse_id,
+        days.sku,
+        days.position_date,
+        days.rebuild_from,
+        snapshots.snapshot_date is not null as is_snapshot_day,
+        snapshots.on_hand as snapshot_on_hand,
+        snapshots.reserved as snapshot_reserved,
+        snapshots.in_transit as snapshot_in_transit,
+        snapshots.damaged as snapshot_damaged,
+        snapshots.source_drop_date as snapshot_source_drop_date,
+        cast(coalesce(movements.net_qty, 0) as bigint) as net_movement_qty,
+        -- each snapshot starts a run of days anchored on it
+        count(snapshots.snapshot_date) over (
+            partition by days.warehouse_id, days.sku order by days.position_date
+            rows between unbounded preceding and current row
+        ) as anchor_run
+    from days
+    left join snapshots
+        on days.warehouse_id = snapshots.warehouse_id
+        and days.sku = snapshots.sku
+        and days.position_date = snapshots.snapshot_date
+    left join movements
+        on days.warehouse_id = movements.warehouse_id
+        and days.sku = movements.sku
+        and days.position_date = movements.movement_date
+),
+
+rolled as (
+    select
+        *,
+        -- the snapshot already holds its own day's movements: add only the later days'
+        cast(first_value(snapshot_on_hand) over anchor_window
+            + sum(case when is_snapshot_day then 0 else net_movement_qty end) over (
+                anchor_window rows between unbounded preceding and current row
+            ) as bigint) as on_hand,
+        first_value(snapshot_reserved) over anchor_window as reserved,
+        first_value(snapshot_in_transit) over anchor_window as in_transit,
+        first_value(snapshot_damaged) over anchor_window as damaged,
+        first_value(snapshot_source_drop_date) over anchor_window as snapshot_drop_date
+    from with_events
+    window anchor_window as (
+        partition by warehouse_id, sku, anchor_run order by position_date
+    )
+),
+
+with_drift as (
+    select
+        *,
+        -- what the book said at the end of the day before, moved by this day's movements
+        case when is_snapshot_day then cast(
+            lag(on_hand) over (partition by warehouse_id, sku order by position_date)
+            + net_movement_qty - snapshot_on_hand as bigint)
+        end as on_hand_drift
+    from rolled
+),
+
+rebuilt as (
+    select * from with_drift
+    where position_date >= rebuild_from
+),
+
+-- open purchase-order units per cell, as a running level that changes when a PO is placed
+-- (+) and when it is received (-); each day reads the level of its latest change
+on_order_changes as (
+    select warehouse_id, sku, change_date, sum(qty) as qty
+    from (
+        select warehouse_id, sku, cast(ordered_at as date) as change_date, ordered_qty as qty
+        from purchase_orders
+        where ordered_at is not null
+        union all
+        select warehouse_id, sku, cast(received_at as date), -ordered_qty
+        from purchase_orders
+        where ordered_at is not null and received_at is not null
+    )
+    group by warehouse_id, sku, change_date
+),
+
+on_order_levels as (
+    select
+        warehouse_id,
+        sku,
+        change_date,
+        sum(qty) over (
+            partition by warehouse_id, sku order by change_date
+            rows between unbounded preceding and current row
+        ) as on_order_qty
+    from on_order_changes
 ),
 
 final as (
     select
-        snapshots.snapshot_date as position_date,
+        rebuilt.position_date,
         -- facts keep their id; the key points at the unknown member until the master arrives
         case when warehouses.warehouse_id is null
-            then '{{ var("unknown_member_key") }}' else snapshots.warehouse_id end
+            then '{{ var("unknown_member_key") }}' else rebuilt.warehouse_id end
             as warehouse_key,
-        snapshots.warehouse_id,
+        rebuilt.warehouse_id,
         case when products.sku is null
-            then '{{ var("unknown_member_key") }}' else snapshots.sku end as sku_key,
-        snapshots.sku,
-        snapshots.on_hand,
-        snapshots.reserved,
-        snapshots.in_transit,
-        snapshots.damaged,
-        snapshots.available,
-        coalesce(on_order.on_order_qty, 0) as on_order,
+            then '{{ var("unknown_member_key") }}' else rebuilt.sku end as sku_key,
+        rebuilt.sku,
+        rebuilt.on_hand,
+        rebuilt.reserved,
+        rebuilt.in_transit,
+        rebuilt.damaged,
+        -- reserved + damaged above on_hand is a backorder: available goes negative
+        rebuilt.on_hand - rebuilt.reserved - rebuilt.damaged as available,
+        cast(coalesce(on_order_levels.on_order_qty, 0) as bigint) as on_order,
         coalesce(flows.ordered_qty, 0) as ordered_qty,
         coalesce(flows.shipped_qty, 0) as shipped_qty,
-        coalesce(flows.ordered_qty, 0) > 0 and snapshots.available <= 0 as is_stockout,
-        snapshots.source_drop_date as snapshot_drop_date
-    from snapshots
-    left join on_order
-        on snapshots.snapshot_date = on_order.snapshot_date
-        and snapshots.warehouse_id = on_order.warehouse_id
-        and snapshots.sku = on_order.sku
+        coalesce(flows.ordered_qty, 0) > 0
+            and rebuilt.on_hand - rebuilt.reserved - rebuilt.damaged <= 0 as is_stockout,
+        rebuilt.net_movement_qty,
+        rebuilt.is_snapshot_day,
+        rebuilt.on_hand_drift,
+        rebuilt.snapshot_drop_date
+    from rebuilt
+    asof left join on_order_levels
+        on rebuilt.warehouse_id = on_order_levels.warehouse_id
+        and rebuilt.sku = on_order_levels.sku
+        and rebuilt.position_date >= on_order_levels.change_date
     left join flows
-        on snapshots.snapshot_date = flows.flow_date
-        and snapshots.warehouse_id = flows.warehouse_id
-        and snapshots.sku = flows.sku
-    left join warehouses on snapshots.warehouse_id = warehouses.warehouse_id
-    left join products on snapshots.sku = products.sku
+        on rebuilt.position_date = flows.flow_date
+        and rebuilt.warehouse_id = flows.warehouse_id
+        and rebuilt.sku = flows.sku
+    left join warehouses on rebuilt.warehouse_id = warehouses.warehouse_id
+    left join products on rebuilt.sku = products.sku
 )
 
 select
     position_date, warehouse_key, warehouse_id, sku_key, sku, on_hand, reserved, in_transit,
-    damaged, available, on_order, ordered_qty, shipped_qty, is_stockout, snapshot_drop_date
+    damaged, available, on_order, ordered_qty, shipped_qty, is_stockout, net_movement_qty,
+    is_snapshot_day, on_hand_drift, snapshot_drop_date
 from final
