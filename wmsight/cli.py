@@ -197,6 +197,57 @@ def transform(db: DbOption = None) -> None:
 
 
 @app.command()
+def forecast(
+    db: DbOption = None,
+    warehouse: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--warehouse", help="Forecast only this warehouse (repeatable); default: all."
+        ),
+    ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Forecast from this date (default: the latest order date)."),
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Worker processes (default: one per CPU).")
+    ] = None,
+) -> None:
+    """Forecast demand per warehouse × SKU for the next 8 weeks into the ml schema.
+
+    Every series is classified (smooth, erratic, intermittent, lumpy, new, discontinued),
+    routed to Prophet, Croston SBA / TSB or a category profile, and backtested against
+    seasonal naive; ml.forecast_series says which model each series got and why. Only
+    the given warehouses' rows are replaced, so one run per warehouse works in parallel
+    pipelines.
+    """
+    from models_ml.forecast import ForecastConfig, run_forecast
+
+    settings = load_settings(db_path=db)
+    _setup_logging(settings.log_level)
+    with (
+        _writing(settings.db_path, "wmsight forecast"),
+        Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        ) as progress,
+    ):
+        task = progress.add_task("forecast series", total=None)
+        result = run_forecast(
+            settings.db_path,
+            warehouses=warehouse or None,
+            as_of=date.fromisoformat(as_of) if as_of else None,
+            config=ForecastConfig(workers=workers),
+            on_progress=lambda done, total: progress.update(task, completed=done, total=total),
+        )
+    console.print(f"{result.summary()} in {result.seconds:.1f} s")
+
+
+@app.command()
 def run(
     extracts: ExtractsOption = None,
     db: DbOption = None,
@@ -258,7 +309,9 @@ def run(
     if report.failed:
         console.print(f"[red]failed at stage '{report.failed.name}': {report.failed.error}[/red]")
         raise typer.Exit(code=1)
-    console.print(f"warehouse: {settings.db_path}   feeds: {settings.feeds_dir}")
+    console.print(
+        f"as of {report.as_of}   warehouse: {settings.db_path}   feeds: {settings.feeds_dir}"
+    )
 
 
 @app.command()

@@ -42,6 +42,7 @@ from data_contracts.feeds import (
     FeedContractViolation,
     validate_feed,
 )
+from wmsight.runner import latest_drop_date
 
 log = logging.getLogger(__name__)
 
@@ -226,14 +227,6 @@ def _conform(contract: FeedContract, table: pa.Table) -> pa.Table:
     if problems:
         raise FeedContractViolation(contract.name, problems)
     return table
-
-
-def latest_drop_date(db_path: Path) -> date | None:
-    """The as-of date a run defaults to: the latest drop loaded, never the wall clock."""
-    with duckdb.connect(str(db_path), read_only=True) as con:
-        if "raw.load_log" not in _tables(con):
-            return None
-        return con.execute("SELECT max(drop_date) FROM raw.load_log").fetchall()[0][0]
 
 
 def collect_feeds(

@@ -14,9 +14,11 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
+
+import duckdb
 
 log = logging.getLogger(__name__)
 
@@ -58,10 +60,26 @@ class StageReport:
 @dataclass
 class RunReport:
     stages: list[StageReport] = field(default_factory=list)
+    as_of: date | None = None
 
     @property
     def failed(self) -> StageReport | None:
         return next((s for s in self.stages if s.status == "failed"), None)
+
+
+def latest_drop_date(db_path: Path) -> date | None:
+    """A run's default as-of date: the latest drop loaded, never the wall clock, so old
+    history runs the same way and a run is reproducible. None before the first ingest."""
+    if not db_path.exists():
+        return None
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        loaded = con.execute(
+            "SELECT count(*) FROM information_schema.tables "
+            "WHERE table_schema = 'raw' AND table_name = 'load_log'"
+        ).fetchall()[0][0]
+        if not loaded:
+            return None
+        return con.execute("SELECT max(drop_date) FROM raw.load_log").fetchall()[0][0]
 
 
 class StageFailed(RuntimeError):
@@ -83,6 +101,10 @@ def run_stages(
             on_start(stage)
         started = time.perf_counter()
         try:
+            if context.as_of is None:
+                # every stage after ingest sees the same run date: the latest drop loaded
+                context = replace(context, as_of=latest_drop_date(context.db_path))
+            report.as_of = context.as_of
             outcome = stage.run(context)
             stage_report = StageReport(
                 stage.name,
