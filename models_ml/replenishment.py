@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Literal
 
 import duckdb
 import numpy as np
@@ -42,7 +43,7 @@ class PlanConfig(BaseModel):
         description="share of a SKU's units (at that warehouse, last 365 d) bought by "
         "high-value customers from which its target is raised",
     )
-    order_cost_cny: float = Field(150.0, description="K: cost of placing one order line")
+    order_cost_cny: float = Field(100.0, description="K: cost of placing one order line")
     holding_rate: float = Field(0.25, description="h: holding cost per year, share of unit cost")
     review_days: int = Field(1, description="days between reviews (daily review: 1)")
     history_days: int = Field(56, description="days of history behind the fallback forecast")
@@ -51,6 +52,12 @@ class PlanConfig(BaseModel):
     )
     min_receipts_for_lead_time_sd: int = 3
     transfer_km_per_day: float = 600.0
+    transfer_trigger: Literal["reorder_point", "stockout_within_lead_time"] = Field(
+        "reorder_point",
+        description="when a warehouse takes another's surplus instead of buying: whenever it "
+        "is at or below its reorder point (it would otherwise purchase), or only when its "
+        "stock runs out within its lead time",
+    )
 
 
 @dataclass
@@ -135,17 +142,27 @@ def load_inputs(
     history = _frame(
         con,
         """
-        WITH days AS (
+        WITH launched AS (
+            -- a SKU sold here lately is averaged over the days since its first sale
+            SELECT warehouse_id, sku,
+                   least(?, greatest(7, date_diff('day', min(cast(ordered_at AS date)), ?) + 1))
+                       AS span
+            FROM marts.fct_order_lines
+            WHERE warehouse_id IS NOT NULL AND cast(ordered_at AS date) <= ?
+            GROUP BY ALL
+        ),
+        days AS (
             SELECT warehouse_id, sku, cast(ordered_at AS date) AS d, sum(ordered_qty) AS q
             FROM marts.fct_order_lines
             WHERE warehouse_id IS NOT NULL AND cast(ordered_at AS date) > ?
               AND cast(ordered_at AS date) <= ?
             GROUP BY ALL
         )
-        SELECT warehouse_id, sku, sum(q) / ? AS hist_mean,
-               sqrt(greatest(sum(q * q) / ? - power(sum(q) / ?, 2), 0)) AS hist_sd
-        FROM days GROUP BY ALL""",
-        [hist_since, as_of] + [float(config.history_days)] * 3,
+        SELECT warehouse_id, sku, sum(q) / any_value(span) AS hist_mean,
+               sqrt(greatest(sum(q * q) / any_value(span)
+                             - power(sum(q) / any_value(span), 2), 0)) AS hist_sd
+        FROM days JOIN launched USING (warehouse_id, sku) GROUP BY ALL""",
+        [config.history_days, as_of, as_of, hist_since, as_of],
     )
     forecasts = pl.DataFrame(
         schema={
@@ -376,22 +393,26 @@ def service_level_targets(
     return np.where(raised, np.maximum(base, config.high_value_service_level), base), raised
 
 
-def plan_transfers(frame: pl.DataFrame, distances: dict[tuple[str, str], float]) -> pl.DataFrame:
-    """Per SKU: each warehouse that will run out within its lead time (and is at or below
-    its reorder point) takes stock from warehouses holding more than their order-up-to
-    level, nearest first (the largest surplus first among equally near ones). A transfer
-    never exceeds the giver's excess nor the receiver's need, and moves whole packs.
+def plan_transfers(
+    frame: pl.DataFrame,
+    distances: dict[tuple[str, str], float],
+    trigger: str = "stockout_within_lead_time",
+) -> pl.DataFrame:
+    """Per SKU: each warehouse at or below its reorder point (with trigger
+    "stockout_within_lead_time": and whose stock runs out within its lead time) takes
+    stock from warehouses holding more than their order-up-to level, before it purchases:
+    nearest first, the largest surplus first among equally near ones. A transfer never
+    exceeds the giver's excess nor the receiver's need (up to its order-up-to), and moves
+    whole packs.
 
     `frame` needs warehouse_id, sku, position, available, reorder_point, order_up_to,
     pack_size, lead_time_days, stockout_day, active.
     """
     rows = []
-    short = frame.filter(
-        pl.col("active")
-        & (pl.col("position") <= pl.col("reorder_point"))
-        & (pl.col("stockout_day") >= 0)
-        & (pl.col("stockout_day") < pl.col("lead_time_days"))
-    )
+    short = pl.col("active") & (pl.col("position") <= pl.col("reorder_point"))
+    if trigger == "stockout_within_lead_time":
+        short &= (pl.col("stockout_day") >= 0) & (pl.col("stockout_day") < pl.col("lead_time_days"))
+    short = frame.filter(short & (pl.col("order_up_to") > pl.col("position")))
     if short.height == 0:
         return _empty_transfers()
     excess = frame.with_columns(
@@ -434,8 +455,13 @@ def plan_transfers(frame: pl.DataFrame, distances: dict[tuple[str, str], float])
                     "qty": int(qty),
                     "distance_km": None if math.isnan(km) else round(km, 0),
                     "reason": (
-                        f"{r['warehouse_id']} runs out in {r['stockout_day'] + 1} d, within its "
-                        f"lead time of {r['lead_time_days']} d (position {r['position']:,} ≤ "
+                        (
+                            f"{r['warehouse_id']} runs out in {r['stockout_day'] + 1} d, within "
+                            f"its lead time of {r['lead_time_days']} d"
+                            if 0 <= r["stockout_day"] < r["lead_time_days"]
+                            else f"{r['warehouse_id']} would purchase"
+                        )
+                        + f" (position {r['position']:,} ≤ "
                         f"reorder point {r['reorder_point']:,}); {g['warehouse_id']} holds "
                         f"{g['available']:,} available, {g['excess']:,} above its order-up-to "
                         f"{g['order_up_to']:,}"
@@ -524,7 +550,7 @@ def compute_plan(inputs: PlanInputs, config: PlanConfig | None = None) -> PlanRe
         pl.Series("stockout_day", out_day),
         pl.Series("active", active),
     )
-    transfers = plan_transfers(frame, distance_km(inputs.warehouses))
+    transfers = plan_transfers(frame, distance_km(inputs.warehouses), config.transfer_trigger)
     key = ["warehouse_id", "sku"]
     t_in = (
         frame.select(key)

@@ -101,6 +101,13 @@ def test_transfers_fire_only_when_one_side_is_short_and_the_other_in_excess() ->
         [("W1", "S", 20, 20, 60, 120, 15, 10), ("W2", "S", 500, 500, 60, 120, -1, 10)]
     )
     assert plan_transfers(not_short, DIST).height == 0
+    # with the "reorder_point" trigger, a warehouse about to purchase takes surplus first
+    moved = plan_transfers(not_short, DIST, trigger="reorder_point")
+    assert moved.select("from_warehouse_id", "to_warehouse_id", "qty").rows() == [("W2", "W1", 100)]
+    assert "W1 would purchase" in moved["reason"][0]
+    # above its reorder point nobody takes anything, whatever the trigger
+    above = _cells([("W1", "S", 70, 70, 60, 120, 15, 10), ("W2", "S", 500, 500, 60, 120, -1, 10)])
+    assert plan_transfers(above, DIST, trigger="reorder_point").height == 0
     # never more than the need, nearest first
     nearest = _cells(
         [
