@@ -5,6 +5,7 @@ against the generator's truth."""
 from __future__ import annotations
 
 import csv
+import importlib.util
 import json
 import sys
 from datetime import date, timedelta
@@ -21,6 +22,8 @@ from wmsight.transform import build_warehouse
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 from identity import measure  # noqa: E402
+
+IDENTITY_MODELS = Path(__file__).resolve().parents[1] / "dbt_project/models/intermediate/identity"
 
 SCALE = 1.0
 END = date(2025, 11, 30)
@@ -245,3 +248,61 @@ def test_every_customer_is_one_dim_row(world: tuple[Path, Path]) -> None:
         WHERE m.source_system = 'crm' AND m.source_id = 'CRM-T00001'""",
     )
     assert (name, region, erp_codes) == ("深圳鹏程科技有限责任公司", "华南", ["C9T0001"])
+
+
+def _name_latin_module():
+    path = IDENTITY_MODELS / "int_customer_name_latin.py"
+    spec = importlib.util.spec_from_file_location("int_customer_name_latin", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize(
+    ("english", "chinese", "core", "city", "province"),
+    [
+        (
+            "Beijing Haichuan Hotel Management Co., Ltd.",
+            "北京市海川酒店管理有限公司", "海川酒店管理", "北京", "北京市",
+        ),
+        (
+            "Fuyuan Logistics (Nanjing) Co., Ltd.",
+            "福源物流（南京）有限公司", "福源物流(南京)", "南京", "江苏省",
+        ),
+        (
+            "Kunming Lianhua Hardware & Electromechanical Co., Ltd.",
+            "昆明市联华五金机电有限公司", "联华五金机电", "昆明", "云南省",
+        ),
+        (
+            "Dalian HRS Pharmaceutical Co., Ltd.",
+            "大连市ＨＲＳ医药有限公司", "hrs医药", "大连", "辽宁省",
+        ),
+        (
+            "Harbin Xinsheng Electronics Co., Ltd.",
+            "哈尔滨市鑫盛电子有限公司", "鑫盛电子", "哈尔滨", "黑龙江省",
+        ),
+        (
+            "Chongqing Wantong Foods Company Limited",
+            "重庆万通食品有限责任公司", "万通食品", "重庆", "重庆市",
+        ),
+    ],
+)  # fmt: skip
+def test_an_english_company_name_has_the_key_of_its_chinese_name(
+    english: str, chinese: str, core: str, city: str, province: str
+) -> None:
+    name_latin = _name_latin_module().name_latin
+    key = name_latin(chinese, core, city, province)
+    assert key is not None
+    assert name_latin(english, english.lower(), city, province) == key
+
+
+def test_latin_keys_keep_industry_and_branch_apart() -> None:
+    name_latin = _name_latin_module().name_latin
+    foods = name_latin("Beijing Haichuan Foods Co., Ltd.", "x", "北京", "北京市")
+    assert foods != name_latin("北京市海川酒店管理有限公司", "海川酒店管理", "北京", "北京市")
+    assert name_latin("Haichuan Foods (Shanghai) Co., Ltd.", "x", "上海", "上海市") != name_latin(
+        "上海海川食品有限公司", "海川食品", "上海", "上海市"
+    )
+    # a person's name, or a name without a known industry word, has no key
+    assert name_latin("王伟", "王伟", "北京", "北京市") is None
+    assert name_latin("Sunny", "sunny", "北京", "北京市") is None

@@ -3,8 +3,8 @@
   anchor record (its CRM account first, then its ERP account, then a buyer account; the
   lowest id within a system), so it stays the same from build to build
   while that record stays in the customer. match_rule and match_score say how the record
-  was attached: its strongest link (crm_id, tax_id, phone, email, then splink with the
-  best probability), or singleton when nothing links it.
+  was attached: its strongest link (crm_id, tax_id, phone, email, company_name, then splink
+  with the best probability), or singleton when nothing links it.
 #}
 
 with source_records as (
@@ -31,12 +31,13 @@ links as (
         match_score,
         case match_rule
             when 'crm_id' then 1 when 'tax_id' then 2 when 'phone' then 3 when 'email' then 4
+            when 'company_name' then 5
         end as rule_rank
     from deterministic_links
 
     union all
 
-    select record_key_l, record_key_r, 'splink', match_probability, 5
+    select record_key_l, record_key_r, 'splink', match_probability, 6
     from probabilistic_links
 ),
 
