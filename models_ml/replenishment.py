@@ -117,7 +117,7 @@ def load_inputs(
     ).fetchall()
     if latest is None:
         raise PlanInputError(f"marts.fct_inventory_daily has no position on or before {limit}")
-    as_of = as_of or latest
+    as_of = latest  # the plan is as of the position it starts from
     since = as_of - timedelta(days=365)
     hist_since = as_of - timedelta(days=config.history_days)
 
@@ -713,6 +713,18 @@ def _replace(
     con.register("_rows", arrow)
     try:
         con.execute(f"CREATE TABLE IF NOT EXISTS ml.{table} AS SELECT * FROM _rows LIMIT 0")
+        # a column added since the table was made is added to it (older rows get null)
+        have = {
+            name
+            for (name,) in con.execute(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_schema = 'ml' AND table_name = ?",
+                [table],
+            ).fetchall()
+        }
+        for name, dtype, *_ in con.execute("DESCRIBE SELECT * FROM _rows").fetchall():
+            if name not in have:
+                con.execute(f'ALTER TABLE ml.{table} ADD COLUMN "{name}" {dtype}')
         con.execute(
             f"DELETE FROM ml.{table} WHERE {column} IN (SELECT unnest(?::varchar[]))",
             [list(partitions)],
