@@ -492,8 +492,9 @@ def _empty_transfers() -> pl.DataFrame:
     )
 
 
-def _fmt(x: float) -> str:
-    return f"{x:,.0f}" if abs(x - round(x)) < 1e-9 else f"{x:,.1f}"
+def _rate(x: float) -> str:
+    """A daily rate with the digits that matter: 2.6, 0.04, 0."""
+    return "0" if x == 0 else f"{x:,.1f}" if x >= 0.95 else f"{x:.2g}"
 
 
 def compute_plan(inputs: PlanInputs, config: PlanConfig | None = None) -> PlanResult:
@@ -584,7 +585,7 @@ def compute_plan(inputs: PlanInputs, config: PlanConfig | None = None) -> PlanRe
     reasons = []
     for i in range(n):
         inputs_txt = (
-            f"lead time {lead[i]} d, demand {demand_per_day[i]:.1f}/d, safety stock "
+            f"lead time {lead[i]} d, demand {_rate(demand_per_day[i])}/d, safety stock "
             f"{ss[i]:,.0f} for {target[i]:.0%}"
             + (" (raised: high-value customers buy it)" if raised[i] else "")
         )
