@@ -33,6 +33,21 @@ def transform_stage(context: RunContext) -> StageOutcome:
     return StageOutcome(summary=result.summary(), metrics={"dbt_nodes": result.nodes_run})
 
 
+def forecast_stage(context: RunContext) -> StageOutcome:
+    from models_ml.forecast import run_forecast
+
+    result = run_forecast(context.db_path, as_of=context.as_of)
+    return StageOutcome(
+        summary=f"{result.summary()} ({result.seconds:.1f} s)",
+        metrics={
+            "forecast_series": result.series,
+            "forecast_rows": result.forecast_rows,
+            "forecast_wape": result.wape,
+            "forecast_baseline_wape": result.baseline_wape,
+        },
+    )
+
+
 def plan_stage(context: RunContext) -> StageOutcome:
     from models_ml.replenishment import run_replenishment
 
@@ -43,6 +58,21 @@ def plan_stage(context: RunContext) -> StageOutcome:
             "plan_rows": result.plan.height,
             "order_lines": int((result.plan["recommended_order_qty"] > 0).sum()),
             "transfers": result.transfers.height,
+        },
+    )
+
+
+def customers_stage(context: RunContext) -> StageOutcome:
+    from models_ml.churn import run_customer_intelligence
+
+    result = run_customer_intelligence(context.db_path, as_of=context.as_of)
+    scores = result.scores.scores
+    return StageOutcome(
+        summary=f"{result.summary()} ({result.seconds:.1f} s)",
+        metrics={
+            "customers_scored": scores.height,
+            "churn_alerts": result.alerts.height,
+            "customers_at_risk": int((scores["churn_probability"] >= 0.5).sum()),
         },
     )
 
@@ -71,9 +101,19 @@ PIPELINE: list[Stage] = [
     ),
     Stage("transform", "build the warehouse with dbt (staging, marts, tests)", transform_stage),
     Stage(
+        "forecast",
+        "demand forecasts per warehouse and SKU, backtested against seasonal naive (ml schema)",
+        forecast_stage,
+    ),
+    Stage(
         "plan",
         "replenishment plan, transfers and purchase proposals per warehouse (ml schema)",
         plan_stage,
+    ),
+    Stage(
+        "customers",
+        "customer intelligence: churn probability, next order, 12-month value, alerts (ml schema)",
+        customers_stage,
     ),
     Stage("publish", "validate the feeds against their contracts and publish them", publish_stage),
 ]

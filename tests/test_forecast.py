@@ -1,0 +1,279 @@
+"""Demand forecasts: routing, methods and storage, on series whose demand we know.
+
+Small generated series go through `build_forecasts` in this process (real Prophet fits,
+short histories); a tiny generated world goes through `run_forecast` end to end.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import polars as pl
+import pytest
+
+from ingest.load import ingest_extracts
+from models_ml import forecast_models as fm
+from models_ml.calendar import calendar_events, promotion_discounts
+from models_ml.demand import ForecastInputs
+from models_ml.forecast import ForecastConfig, build_forecasts, run_forecast
+from wmsight.demo import generate_world
+from wmsight.transform import build_warehouse
+
+AS_OF = date(2025, 6, 30)
+WEEKLY = np.array([30.0, 28.0, 26.0, 26.0, 24.0, 8.0, 4.0])  # Monday first
+CONFIG = ForecastConfig(workers=1, horizon_days=28, n_origins=2, origin_step_days=28)
+
+
+def _series(warehouse: str, sku: str, days: list[date], qty: list[float]) -> pl.DataFrame:
+    return pl.DataFrame(
+        {"warehouse_id": warehouse, "sku": sku, "date": days, "qty": qty},
+        schema={"warehouse_id": pl.String, "sku": pl.String, "date": pl.Date, "qty": pl.Float64},
+    ).filter(pl.col("qty") > 0)
+
+
+def _days(n: int, end: date = AS_OF) -> list[date]:
+    return [end - timedelta(days=n - 1 - i) for i in range(n)]
+
+
+@pytest.fixture(scope="module")
+def known_inputs() -> ForecastInputs:
+    rng = np.random.default_rng(7)
+    frames = []
+    # weekly pattern, 300 days, Poisson noise: Prophet on days
+    days = _days(300)
+    weekly = [rng.poisson(WEEKLY[d.weekday()]) for d in days]
+    frames.append(_series("WH-A", "SKU-WEEKLY", days, weekly))
+    # demand on about one day in fourteen, always 4 units: intermittent (by week too)
+    days = _days(300)
+    sparse = [4.0 if rng.random() < 1 / 14 else 0.0 for _ in days]
+    frames.append(_series("WH-A", "SKU-SPARSE", days, sparse))
+    # one day in fourteen, log-normal sizes (CV² about 3): lumpy
+    lumpy = [float(np.ceil(rng.lognormal(2, 1.2))) if rng.random() < 1 / 14 else 0.0 for _ in days]
+    frames.append(_series("WH-A", "SKU-LUMPY", days, lumpy))
+    # first sold 20 days ago: new
+    days = _days(20)
+    frames.append(_series("WH-A", "SKU-NEW", days, [3.0 if i % 3 == 0 else 0.0 for i in range(20)]))
+    # sold until 150 days ago: discontinued
+    days = _days(150, AS_OF - timedelta(days=150))
+    frames.append(_series("WH-A", "SKU-GONE", days, [5.0] * 150))
+    # the same weekly SKU at a second warehouse
+    days = _days(300)
+    frames.append(
+        _series("WH-B", "SKU-WEEKLY", days, [rng.poisson(WEEKLY[d.weekday()]) for d in days])
+    )
+    demand = pl.concat(frames).sort("warehouse_id", "sku", "date")
+    products = pl.DataFrame(
+        {
+            "sku": ["SKU-WEEKLY", "SKU-SPARSE", "SKU-LUMPY", "SKU-NEW", "SKU-GONE"],
+            "category": ["food", "food", "tools", "food", "tools"],
+            "product_status": ["active"] * 5,
+        }
+    )
+    promotions = pl.DataFrame(
+        {
+            "promo_id": ["P1"],
+            "platform": [None],
+            "sku": ["SKU-SPARSE"],
+            "starts_on": [AS_OF - timedelta(days=40)],
+            "ends_on": [AS_OF - timedelta(days=35)],
+            "discount_pct": [20.0],
+        },
+        schema_overrides={"platform": pl.String},
+    )
+    return ForecastInputs(
+        as_of=AS_OF,
+        first_date=demand["date"].min(),
+        demand=demand,
+        products=products,
+        promotions=promotions,
+    )
+
+
+@pytest.fixture(scope="module")
+def known_tables(known_inputs: ForecastInputs):
+    return build_forecasts(known_inputs, CONFIG)
+
+
+def _series_row(tables, warehouse: str, sku: str) -> dict:
+    return tables.forecast_series.filter(
+        (pl.col("warehouse_id") == warehouse) & (pl.col("sku") == sku)
+    ).row(0, named=True)
+
+
+def test_prophet_recovers_a_weekly_pattern(known_inputs: ForecastInputs) -> None:
+    events = calendar_events(known_inputs.first_date, AS_OF + timedelta(days=28)).to_pandas()
+    events["ds"] = events["ds"].astype("datetime64[ns]")
+    fm.init_worker(events)
+    history = known_inputs.demand.filter(
+        (pl.col("warehouse_id") == "WH-A") & (pl.col("sku") == "SKU-WEEKLY")
+    )
+    start = history["date"].min()
+    y = np.zeros((AS_OF - start).days + 1)
+    y[[(d - start).days for d in history["date"].to_list()]] = history["qty"].to_numpy()
+    yhat = fm.prophet_daily(y, start, np.zeros(len(y) + 28), 28)
+    first = AS_OF + timedelta(days=1)
+    by_weekday = np.array(
+        [
+            yhat[[i for i in range(28) if (first + timedelta(days=i)).weekday() == w]].mean()
+            for w in range(7)
+        ]
+    )
+    assert np.abs(by_weekday - WEEKLY).max() < 3.0, by_weekday
+    assert by_weekday[:5].min() > 3 * by_weekday[5:].max() * 0.6
+
+
+def test_each_series_is_routed_by_its_demand(known_tables) -> None:
+    weekly = _series_row(known_tables, "WH-A", "SKU-WEEKLY")
+    assert weekly["demand_class"] == "smooth"
+    assert weekly["route"] == "prophet_daily"
+    assert "Prophet" in weekly["reason"]
+    sparse = _series_row(known_tables, "WH-A", "SKU-SPARSE")
+    assert sparse["demand_class"] == "intermittent"
+    assert sparse["route"] == "croston_sba"
+    assert sparse["adi"] > 1.32 and "ADI" in sparse["reason"]
+    lumpy = _series_row(known_tables, "WH-A", "SKU-LUMPY")
+    assert lumpy["demand_class"] == "lumpy"
+    assert lumpy["route"] == "tsb"
+    # the backtest keeps the routed method or seasonal naive, and says which and why
+    for row in (sparse, lumpy):
+        assert row["model"] in (row["route"], "seasonal_naive")
+        assert "backtest" in row["reason"]
+
+
+def test_new_sku_gets_the_category_profile(known_tables) -> None:
+    new = _series_row(known_tables, "WH-A", "SKU-NEW")
+    assert new["demand_class"] == "new"
+    assert new["model"] == "category_profile"
+    rows = known_tables.demand_forecast.filter(pl.col("sku") == "SKU-NEW")
+    assert rows.height == 28 and rows["yhat"].sum() > 0
+
+
+def test_discontinued_series_gets_no_forecast(known_tables) -> None:
+    gone = _series_row(known_tables, "WH-A", "SKU-GONE")
+    assert gone["demand_class"] == "discontinued" and gone["model"] == "none"
+    assert "no demand for" in gone["reason"]
+    assert known_tables.demand_forecast.filter(pl.col("sku") == "SKU-GONE").is_empty()
+    assert known_tables.forecast_accuracy.filter(pl.col("sku") == "SKU-GONE").is_empty()
+
+
+def test_forecasts_are_daily_non_negative_and_inside_their_interval(known_tables) -> None:
+    f = known_tables.demand_forecast
+    assert f.height == 5 * 28  # every series but the discontinued one
+    assert f["date"].min() == AS_OF + timedelta(days=1)
+    assert f["date"].max() == AS_OF + timedelta(days=28)
+    assert (f["yhat"] >= 0).all() and (f["yhat_lower"] >= 0).all()
+    assert ((f["yhat_lower"] <= f["yhat"]) & (f["yhat"] <= f["yhat_upper"])).all()
+    acc = known_tables.forecast_accuracy.filter(pl.col("n_origins") > 0)
+    assert acc.height == 4
+    assert acc["error_sd_daily"].is_not_null().all() and (acc["error_sd_daily"] > 0).all()
+    assert acc["wape"].is_not_null().all() and acc["baseline_wape"].is_not_null().all()
+
+
+def test_the_weekly_series_beats_seasonal_naive(known_tables) -> None:
+    row = known_tables.forecast_accuracy.filter(
+        (pl.col("warehouse_id") == "WH-A") & (pl.col("sku") == "SKU-WEEKLY")
+    ).row(0, named=True)
+    assert row["model"] == "prophet_daily"
+    assert row["wape"] < row["baseline_wape"]
+    assert abs(row["mean_daily_demand"] - WEEKLY.mean()) < 3
+
+
+def test_same_inputs_same_outputs(known_inputs: ForecastInputs, known_tables) -> None:
+    again = build_forecasts(known_inputs, CONFIG)
+    assert again.demand_forecast.equals(known_tables.demand_forecast)
+    assert again.forecast_series.equals(known_tables.forecast_series)
+    assert again.forecast_accuracy.drop("fit_seconds").equals(
+        known_tables.forecast_accuracy.drop("fit_seconds")
+    )
+
+
+def test_sku_promotions_become_a_daily_discount() -> None:
+    promos = pl.DataFrame(
+        {
+            "promo_id": ["A", "B", "C"],
+            "platform": ["tmall", None, None],
+            "sku": ["S1", "S1", None],  # C is storewide: a festival, not a regressor
+            "starts_on": [date(2025, 1, 1), date(2025, 1, 2), date(2025, 1, 1)],
+            "ends_on": [date(2025, 1, 3), date(2025, 1, 2), date(2025, 1, 9)],
+            "discount_pct": [10.0, 30.0, 50.0],
+        }
+    )
+    out = promotion_discounts(promos, ["S1"], date(2025, 1, 1), date(2025, 1, 31))
+    assert out["discount"].to_list() == [0.1, 0.3, 0.1]
+
+
+def test_calendar_has_chinese_holidays_and_festivals() -> None:
+    events = calendar_events(date(2025, 1, 1), date(2025, 12, 31))
+    labels = dict(zip(events["ds"].to_list(), events["holiday"].to_list(), strict=False))
+    assert labels[date(2025, 11, 11)] == "double11"
+    assert labels[date(2025, 6, 18)] == "618"
+    assert labels[date(2025, 1, 29)] == "spring_festival"  # 正月初一 2025
+    assert "national_day" in set(events["holiday"].to_list())
+
+
+# ---------------------------------------------------------------- end to end
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("forecast_world")
+    generate_world(root / "extracts", scale=0.03, seed=21, days=150, delta_drops=1)
+    db_path = root / "wmsight.duckdb"
+    ingest_extracts(root / "extracts", db_path)
+    build_warehouse(db_path)
+    return db_path
+
+
+def _table(db_path: Path, sql: str) -> pl.DataFrame:
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        return pl.from_arrow(con.sql(sql).to_arrow_table())
+
+
+def test_end_to_end_covers_every_series(world: Path) -> None:
+    run = run_forecast(world, config=ForecastConfig(workers=2))
+    series = _table(world, "SELECT * FROM ml.forecast_series")
+    expected = _table(
+        world,
+        """SELECT count(DISTINCT (warehouse_id, sku)) AS n FROM marts.fct_order_lines
+           WHERE warehouse_key <> '(unknown)' AND NOT is_cancelled""",
+    )["n"][0]
+    assert series.height == expected == run.series
+    forecast = _table(world, "SELECT * FROM ml.demand_forecast")
+    forecast_series = series.filter(pl.col("model") != "none")
+    assert forecast.height == forecast_series.height * 56
+    assert (forecast["yhat"] >= 0).all()
+    accuracy = _table(world, "SELECT * FROM ml.forecast_accuracy")
+    assert accuracy.height == forecast_series.height
+    overall = _table(world, "SELECT * FROM ml.forecast_accuracy_overall WHERE warehouse_id = 'ALL'")
+    assert "ALL" in overall["model"].to_list()
+    assert series["reason"].str.len_chars().min() > 10
+
+
+def test_one_warehouse_is_rewritten_alone_and_reruns_change_nothing(world: Path) -> None:
+    config = ForecastConfig(workers=1)
+    run_forecast(world, config=config)
+    warehouses = sorted(
+        _table(world, "SELECT DISTINCT warehouse_id FROM ml.forecast_series")[
+            "warehouse_id"
+        ].to_list()
+    )
+    target, others = warehouses[0], warehouses[1:]
+    before = _table(world, "SELECT * FROM ml.demand_forecast ORDER BY ALL")
+    earlier = _table(world, "SELECT max(as_of) AS d FROM ml.forecast_series")["d"][0] - timedelta(
+        days=7
+    )
+    run_forecast(world, warehouses=[target], as_of=earlier, config=config)
+    after = _table(world, "SELECT * FROM ml.demand_forecast ORDER BY ALL")
+    untouched = pl.col("warehouse_id").is_in(others)
+    assert after.filter(untouched).equals(before.filter(untouched))
+    assert after.filter(pl.col("warehouse_id") == target)["date"].min() == earlier + timedelta(1)
+    series = _table(
+        world, "SELECT warehouse_id, max(as_of) AS d FROM ml.forecast_series GROUP BY 1"
+    )
+    assert dict(series.iter_rows())[target] == earlier
+    run_forecast(world, warehouses=[target], as_of=earlier, config=config)
+    again = _table(world, "SELECT * FROM ml.demand_forecast ORDER BY ALL")
+    assert again.equals(after)  # same inputs, same rows, nothing duplicated
