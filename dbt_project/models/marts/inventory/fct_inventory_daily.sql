@@ -136,102 +136,93 @@ rebuilds as (
 ),
 {% endif %}
 
--- roll forward from the last snapshot BEFORE the first rebuilt day, so that a snapshot on
--- that day gets its drift from the days before it, exactly as in a full build
-anchors as (
+-- Set-based roll-forward: on_hand on a day = the last snapshot's on_hand + the net of the
+-- movements after the snapshot's day up to this day, read as the difference of the cell's
+-- running movement total at both days (as-of joins, no walk over the days).
+movement_levels as (
     select
-        rebuilds.warehouse_id,
-        rebuilds.sku,
-        rebuilds.rebuild_from,
-        coalesce(
-            max(snapshots.snapshot_date) filter (
-                where snapshots.snapshot_date < rebuilds.rebuild_from
-            ),
-            rebuilds.first_snapshot_date
-        ) as anchor_date
-    from rebuilds
-    inner join snapshots
-        on rebuilds.warehouse_id = snapshots.warehouse_id
-        and rebuilds.sku = snapshots.sku
-        and snapshots.snapshot_date <= rebuilds.rebuild_from
-    where rebuilds.rebuild_from <= (select horizon_date from horizon)
-    group by rebuilds.warehouse_id, rebuilds.sku, rebuilds.rebuild_from,
-        rebuilds.first_snapshot_date
+        warehouse_id,
+        sku,
+        movement_date,
+        net_qty,
+        sum(net_qty) over (
+            partition by warehouse_id, sku order by movement_date
+            rows between unbounded preceding and current row
+        ) as running_net_qty
+    from movements
+),
+
+-- every snapshot with its drift: the previous snapshot moved by the movements since,
+-- minus what this one found (null for the cell's first snapshot)
+anchored_snapshots as (
+    select
+        snapshots.*,
+        lag(snapshots.snapshot_date) over cell_snapshots as previous_snapshot_date,
+        lag(snapshots.on_hand) over cell_snapshots as previous_on_hand
+    from snapshots
+    window cell_snapshots as (
+        partition by snapshots.warehouse_id, snapshots.sku order by snapshots.snapshot_date
+    )
+),
+
+snapshot_levels as (
+    select
+        anchored_snapshots.*,
+        coalesce(at_snapshot.running_net_qty, 0) as running_net_at_snapshot,
+        anchored_snapshots.previous_on_hand
+            + coalesce(at_snapshot.running_net_qty, 0)
+            - coalesce(at_previous.running_net_qty, 0)
+            - anchored_snapshots.on_hand as on_hand_drift
+    from anchored_snapshots
+    asof left join movement_levels as at_snapshot
+        on anchored_snapshots.warehouse_id = at_snapshot.warehouse_id
+        and anchored_snapshots.sku = at_snapshot.sku
+        and anchored_snapshots.snapshot_date >= at_snapshot.movement_date
+    asof left join movement_levels as at_previous
+        on anchored_snapshots.warehouse_id = at_previous.warehouse_id
+        and anchored_snapshots.sku = at_previous.sku
+        and anchored_snapshots.previous_snapshot_date >= at_previous.movement_date
 ),
 
 days as (
     select
-        anchors.warehouse_id,
-        anchors.sku,
-        anchors.rebuild_from,
+        rebuilds.warehouse_id,
+        rebuilds.sku,
         cast(unnest(generate_series(
-            anchors.anchor_date, horizon.horizon_date, interval 1 day
+            rebuilds.rebuild_from, horizon.horizon_date, interval 1 day
         )) as date) as position_date
-    from anchors
+    from rebuilds
     cross join horizon
+    where rebuilds.rebuild_from <= horizon.horizon_date
 ),
 
-with_events as (
+rebuilt as (
     select
         days.warehouse_id,
         days.sku,
         days.position_date,
-        days.rebuild_from,
-        snapshots.snapshot_date is not null as is_snapshot_day,
-        snapshots.on_hand as snapshot_on_hand,
-        snapshots.reserved as snapshot_reserved,
-        snapshots.in_transit as snapshot_in_transit,
-        snapshots.damaged as snapshot_damaged,
-        snapshots.source_drop_date as snapshot_source_drop_date,
-        cast(coalesce(movements.net_qty, 0) as bigint) as net_movement_qty,
-        -- each snapshot starts a run of days anchored on it
-        count(snapshots.snapshot_date) over (
-            partition by days.warehouse_id, days.sku order by days.position_date
-            rows between unbounded preceding and current row
-        ) as anchor_run
+        anchor.snapshot_date = days.position_date as is_snapshot_day,
+        cast(
+            anchor.on_hand
+            + coalesce(at_day.running_net_qty, 0) - anchor.running_net_at_snapshot
+            as bigint
+        ) as on_hand,
+        -- no movements of their own: carried from the last snapshot
+        anchor.reserved,
+        anchor.in_transit,
+        anchor.damaged,
+        case when anchor.snapshot_date = days.position_date
+            then cast(anchor.on_hand_drift as bigint) end as on_hand_drift,
+        anchor.source_drop_date as snapshot_drop_date
     from days
-    left join snapshots
-        on days.warehouse_id = snapshots.warehouse_id
-        and days.sku = snapshots.sku
-        and days.position_date = snapshots.snapshot_date
-    left join movements
-        on days.warehouse_id = movements.warehouse_id
-        and days.sku = movements.sku
-        and days.position_date = movements.movement_date
-),
-
-rolled as (
-    select
-        *,
-        -- the snapshot already holds its own day's movements: add only the later days'
-        cast(first_value(snapshot_on_hand) over anchor_window
-            + sum(case when is_snapshot_day then 0 else net_movement_qty end) over (
-                anchor_window rows between unbounded preceding and current row
-            ) as bigint) as on_hand,
-        first_value(snapshot_reserved) over anchor_window as reserved,
-        first_value(snapshot_in_transit) over anchor_window as in_transit,
-        first_value(snapshot_damaged) over anchor_window as damaged,
-        first_value(snapshot_source_drop_date) over anchor_window as snapshot_drop_date
-    from with_events
-    window anchor_window as (
-        partition by warehouse_id, sku, anchor_run order by position_date
-    )
-),
-
-with_drift as (
-    select
-        *,
-        -- what the book said at the end of the day before, moved by this day's movements
-        case when is_snapshot_day then cast(
-            lag(on_hand) over (partition by warehouse_id, sku order by position_date)
-            + net_movement_qty - snapshot_on_hand as bigint)
-        end as on_hand_drift
-    from rolled
-),
-
-rebuilt as (
-    select * from with_drift
-    where position_date >= rebuild_from
+    asof inner join snapshot_levels as anchor
+        on days.warehouse_id = anchor.warehouse_id
+        and days.sku = anchor.sku
+        and days.position_date >= anchor.snapshot_date
+    asof left join movement_levels as at_day
+        on days.warehouse_id = at_day.warehouse_id
+        and days.sku = at_day.sku
+        and days.position_date >= at_day.movement_date
 ),
 
 -- open purchase-order units per cell, as a running level that changes when a PO is placed
@@ -284,7 +275,7 @@ final as (
         coalesce(flows.shipped_qty, 0) as shipped_qty,
         coalesce(flows.ordered_qty, 0) > 0
             and rebuilt.on_hand - rebuilt.reserved - rebuilt.damaged <= 0 as is_stockout,
-        rebuilt.net_movement_qty,
+        cast(coalesce(movements.net_qty, 0) as bigint) as net_movement_qty,
         rebuilt.is_snapshot_day,
         rebuilt.on_hand_drift,
         rebuilt.snapshot_drop_date
@@ -293,6 +284,10 @@ final as (
         on rebuilt.warehouse_id = on_order_levels.warehouse_id
         and rebuilt.sku = on_order_levels.sku
         and rebuilt.position_date >= on_order_levels.change_date
+    left join movements
+        on rebuilt.position_date = movements.movement_date
+        and rebuilt.warehouse_id = movements.warehouse_id
+        and rebuilt.sku = movements.sku
     left join flows
         on rebuilt.position_date = flows.flow_date
         and rebuilt.warehouse_id = flows.warehouse_id
