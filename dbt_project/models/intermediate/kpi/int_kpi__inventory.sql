@@ -1,7 +1,9 @@
--- Inventory KPIs per snapshot date and warehouse (and 'ALL'): stockout_rate (SKUs with
--- demand that date and nothing available), inventory_turnover (trailing-365-day cost of
--- goods shipped / average stock value), days_of_inventory (stock value / average daily
--- cost of goods shipped over 90 days); inventory_accuracy per cycle-count date.
+-- Inventory KPIs per day and warehouse (and 'ALL'), from the daily positions of
+-- fct_inventory_daily (every day, rolled forward between snapshots): stockout_rate (SKUs
+-- with demand that date and nothing available), inventory_turnover (trailing-365-day cost
+-- of goods shipped / average daily stock value over the same days), days_of_inventory
+-- (stock value / average daily cost of goods shipped over 90 days); inventory_accuracy
+-- per cycle-count date. Stock and goods shipped are valued at the current unit cost.
 with positions as (
     select * from {{ ref('fct_inventory_daily') }}
 ),
@@ -30,7 +32,7 @@ stock as (
     select
         position_date as kpi_date,
         warehouse_id,
-        count(*) filter (where ordered_qty > 0 and available <= 0)
+        count(*) filter (where is_stockout)
             / nullif(count(*) filter (where ordered_qty > 0), 0) as stockout_rate,
         sum(inventory_value_cny) as inventory_value_cny
     from positions_scoped
@@ -89,13 +91,14 @@ rolling as (
                            range between interval 89 days preceding and current row)
 ),
 
-per_snapshot as (
+per_day as (
     select
         kpi_date,
         warehouse_id,
         stockout_rate,
         cogs_365d / nullif(avg_inventory_value_365d, 0) as inventory_turnover,
-        inventory_value_cny / nullif(cogs_90d / 90.0, 0) as days_of_inventory
+        -- value / (cogs_90d / 90), written so that whole numbers stay whole
+        inventory_value_cny * 90.0 / nullif(cogs_90d, 0) as days_of_inventory
     from rolling
     where inventory_value_cny is not null
 ),
@@ -118,7 +121,7 @@ per_count as (
 ),
 
 final as (
-    unpivot per_snapshot on stockout_rate, inventory_turnover, days_of_inventory
+    unpivot per_day on stockout_rate, inventory_turnover, days_of_inventory
         into name metric value metric_value
     union all
     unpivot per_count on inventory_accuracy into name metric value metric_value
