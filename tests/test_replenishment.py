@@ -319,7 +319,9 @@ def test_simulate_command_on_a_generated_world(warehouse: Path) -> None:
     [(n_wh,)] = query(
         warehouse, "SELECT count(*) FROM marts.dim_warehouse WHERE NOT is_unknown_member"
     )
-    assert rows == [("erp_rule", n_wh + 1), ("plan", n_wh + 1), ("static_minmax", n_wh + 1)]
+    policies = ["erp_rule", "plan", "plan_lean", "static_minmax"]
+    assert rows == [(p, n_wh + 1) for p in policies]
+    assert "goal" in result.output and "plan_lean" in result.output
     [(fill,)] = query(
         warehouse,
         "SELECT min(fill_rate) FROM ml.simulation_results WHERE warehouse_id = 'ALL'",
