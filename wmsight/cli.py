@@ -248,6 +248,34 @@ def forecast(
 
 
 @app.command()
+def customers(
+    db: DbOption = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Score as of this date (default: the latest order date)."),
+    ] = None,
+) -> None:
+    """Customer intelligence: churn probability (BG/NBD), expected next order date and
+    12-month value (Gamma-Gamma) per customer, and churn alerts with their evidence.
+
+    Writes ml.customer_scores and ml.churn_alerts (this run) and their _history tables
+    (every as-of date); re-running a date replaces its rows. docs/CHURN.md has the model.
+    """
+    from models_ml.churn import run_customer_intelligence
+
+    settings = load_settings(db_path=db)
+    _setup_logging(settings.log_level)
+    with (
+        _writing(settings.db_path, "wmsight customers"),
+        console.status("scoring customers …"),
+    ):
+        result = run_customer_intelligence(
+            settings.db_path, as_of=date.fromisoformat(as_of) if as_of else None
+        )
+    console.print(f"{result.summary()} in {result.seconds:.1f} s")
+
+
+@app.command()
 def run(
     extracts: ExtractsOption = None,
     db: DbOption = None,

@@ -62,6 +62,21 @@ def plan_stage(context: RunContext) -> StageOutcome:
     )
 
 
+def customers_stage(context: RunContext) -> StageOutcome:
+    from models_ml.churn import run_customer_intelligence
+
+    result = run_customer_intelligence(context.db_path, as_of=context.as_of)
+    scores = result.scores.scores
+    return StageOutcome(
+        summary=f"{result.summary()} ({result.seconds:.1f} s)",
+        metrics={
+            "customers_scored": scores.height,
+            "churn_alerts": result.alerts.height,
+            "customers_at_risk": int((scores["churn_probability"] >= 0.5).sum()),
+        },
+    )
+
+
 def publish_stage(context: RunContext) -> StageOutcome:
     result = publish_feeds(
         context.db_path,
@@ -94,6 +109,11 @@ PIPELINE: list[Stage] = [
         "plan",
         "replenishment plan, transfers and purchase proposals per warehouse (ml schema)",
         plan_stage,
+    ),
+    Stage(
+        "customers",
+        "customer intelligence: churn probability, next order, 12-month value, alerts (ml schema)",
+        customers_stage,
     ),
     Stage("publish", "validate the feeds against their contracts and publish them", publish_stage),
 ]
