@@ -5,7 +5,9 @@
 --                       shipped over the trailing 90 days (as kpi_daily defines it)
 --   stockout_days       days with demand and nothing available; stockout_rate divides
 --                       them by the days with demand
---   fill_rate           units shipped / units ordered over the window
+--   fill_rate           units shipped / units ordered, over the order lines for the SKU
+--                       ordered in the window and settled (shipped or cancelled); a line
+--                       shipped with the wrong SKU counts for the SKU that was ordered
 --   inventory_accuracy  share of the window's cycle counts with counted = book
 -- plus the SKU's ABC and XYZ class in that warehouse (fct_sku_classification; null for a
 -- SKU without sales in the classification's year). Stock and goods shipped are valued at
@@ -24,6 +26,10 @@ classes as (
 
 counts as (
     select * from {{ ref('stg_erp__stock_counts') }}
+),
+
+order_lines as (
+    select * from {{ ref('int_order_lines') }}
 ),
 
 as_of as (
@@ -71,6 +77,20 @@ cell_counts as (
     group by counts.warehouse_id, counts.sku
 ),
 
+line_fill as (
+    select
+        coalesce(order_lines.warehouse_id, '{{ var("unknown_member_key") }}') as warehouse_id,
+        order_lines.sku,
+        sum(order_lines.shipped_qty) as units_shipped_of_settled,
+        sum(order_lines.ordered_qty) as units_ordered_settled
+    from order_lines
+    cross join as_of
+    where cast(order_lines.ordered_at as date) > as_of.as_of_date - interval 365 days
+        and cast(order_lines.ordered_at as date) <= as_of.as_of_date
+        and (order_lines.shipped_at is not null or order_lines.cancelled_at is not null)
+    group by all
+),
+
 valued as (
     select
         per_cell.*,
@@ -103,8 +123,8 @@ final as (
         valued.demand_days,
         valued.stockout_days,
         cast(valued.stockout_days / nullif(valued.demand_days, 0) as double) as stockout_rate,
-        cast(valued.units_shipped_365d / nullif(valued.units_ordered_365d, 0) as double)
-            as fill_rate,
+        cast(line_fill.units_shipped_of_settled / nullif(line_fill.units_ordered_settled, 0)
+            as double) as fill_rate,
         coalesce(cell_counts.cycle_counts_365d, 0) as cycle_counts_365d,
         cast(cell_counts.inventory_accuracy as double) as inventory_accuracy,
         classes.abc_class,
@@ -114,6 +134,9 @@ final as (
     left join cell_counts
         on valued.warehouse_id = cell_counts.warehouse_id
         and valued.sku = cell_counts.sku
+    left join line_fill
+        on valued.warehouse_id = line_fill.warehouse_id
+        and valued.sku = line_fill.sku
     left join classes
         on valued.warehouse_id = classes.warehouse_id
         and valued.sku = classes.sku
