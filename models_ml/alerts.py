@@ -7,8 +7,10 @@ negative feedback, the previous run's P(alive)); `raise_alerts` applies the rule
 hand-built row. Alert types:
 
 - no_order_90d: a repeat customer (`no_order_min_purchases`+ order days) has not ordered
-  for `no_order_days`+ days and the silence is unusual for it (P(alive) below
-  `no_order_max_p_alive`) → automatic follow-up call;
+  for `no_order_days`+ days and the silence is unusual for it: P(alive) below
+  `no_order_max_p_alive`, or a silence this long had a chance below
+  `no_order_max_silence_probability` had it kept buying at its own rate → automatic
+  follow-up call;
 - p_alive_drop: P(alive) was at or above `p_alive_threshold` at the previous run and is
   below it now → retention offer;
 - tier_downgrade: this month's tier ranks below last month's (`tier_rank`) → account
@@ -52,8 +54,13 @@ class AlertConfig(BaseModel):
     no_order_max_p_alive: float = Field(
         0.3, description="no_order_90d only when the silence is unusual: P(alive) below this"
     )
+    no_order_max_silence_probability: float = Field(
+        0.03,
+        description="no_order_90d also when a silence this long was this unlikely for the "
+        "customer's own rate (the evidence behind P(alive), without the population prior)",
+    )
     no_order_min_purchases: int = Field(
-        3, description="purchases (order days) that make a customer 'active' with a rhythm"
+        2, description="purchases (order days) that make a customer 'active' with a rhythm"
     )
     p_alive_threshold: float = Field(0.5, description="p_alive_drop: crossing below this")
     high_value_revenue_cny: float = Field(
@@ -120,6 +127,7 @@ def _value_severity(revenue_12m: float | None, config: AlertConfig, base: str) -
 INPUT_COLUMNS = {
     "customer_key": pl.Utf8,
     "p_alive": pl.Float64,
+    "silence_probability": pl.Float64,
     "previous_p_alive": pl.Float64,
     "previous_as_of": pl.Date,
     "purchases": pl.Int64,
@@ -265,20 +273,24 @@ def _previous_scores(con: duckdb.DuckDBPyConnection, as_of: date) -> pl.DataFram
 # ---------------------------------------------------------------------------- rules
 def _no_order(row: dict, config: AlertConfig) -> tuple[str, str, str, float] | None:
     days = row["days_since_last_order"]
+    alive, silence = row["p_alive"], row["silence_probability"]
     if (
         days is None
         or days < config.no_order_days
         or (row["purchases"] or 0) < config.no_order_min_purchases
-        or row["p_alive"] is None
-        or row["p_alive"] >= config.no_order_max_p_alive
+        or alive is None
     ):
+        return None
+    unlikely = silence is not None and silence < config.no_order_max_silence_probability
+    if alive >= config.no_order_max_p_alive and not unlikely:
         return None
     gap = row["median_recent_gap_days"]
     rhythm = f"usually orders every {gap:.0f} days" if gap else "no regular rhythm yet"
-    base = "high" if row["p_alive"] < 0.1 else "medium"
+    base = "high" if alive < 0.1 else "medium"
+    chance = f"; chance of such a silence if still buying {silence:.1%}" if unlikely else ""
     reason = (
         f"no order for {days} days; {rhythm}; revenue 12 m {cny(row['revenue_12m_cny'])}; "
-        f"P(alive) {row['p_alive']:.0%}"
+        f"P(alive) {alive:.0%}{chance}"
     )
     return (
         _value_severity(row["revenue_12m_cny"], config, base),

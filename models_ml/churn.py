@@ -142,6 +142,19 @@ def p_alive(params: BgNbdParams, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) 
     return 1.0 / (1.0 + _death_odds(params, x, t_x, T))
 
 
+def silence_probability(
+    params: BgNbdParams, x: np.ndarray, t_x: np.ndarray, T: np.ndarray
+) -> np.ndarray:
+    """P(no purchase in (t_x, T] | the customer is alive and buys at its own rate):
+    ((alpha + t_x)/(alpha + T))^(r + x), the Gamma-Poisson chance of a silence this long.
+    It is the evidence part of P(alive) = 1/(1 + a/(b+x-1) / silence): P(alive) adds the
+    population's prior chance of dying after a purchase. NaN for x = 0."""
+    r, alpha, _, _ = params
+    x, t_x, T = (np.asarray(v, dtype=np.float64) for v in (x, t_x, T))
+    log_p = (r + x) * (np.log(alpha + t_x) - np.log(alpha + T))
+    return np.where(x > 0, np.exp(log_p), np.nan)
+
+
 def expected_purchases(
     params: BgNbdParams, t: float, x: np.ndarray, t_x: np.ndarray, T: np.ndarray
 ) -> np.ndarray:
@@ -392,6 +405,7 @@ def score_customers(
     fit_rows = T > 0
     params, ll = fit_bgnbd(x[fit_rows], t_x[fit_rows], T[fit_rows])
     alive = p_alive(params, x, t_x, T)
+    silence = silence_probability(params, x, t_x, T)
     horizon = config.horizon_days / DAYS_PER_WEEK
     purchases_90 = expected_purchases(params, horizon, x, t_x, T)
     purchases_year = expected_purchases(params, config.value_days / DAYS_PER_WEEK, x, t_x, T)
@@ -441,6 +455,7 @@ def score_customers(
         pl.Series("churn_probability", np.round(1.0 - alive, 6)),
         pl.Series("p_alive", np.round(alive, 6)),
         pl.Series("p_alive_rule", np.where(one_time, "one_time_buyer_return_curve", "bgnbd")),
+        pl.Series("silence_probability", np.round(silence, 6), nan_to_null=True),
         pl.Series("expected_purchases_90d", np.round(purchases_90, 4)),
         pl.Series("expected_next_order_date", next_order, dtype=pl.Date),
         pl.Series("expected_spend_cny", np.round(np.nan_to_num(spend), 2)),
@@ -513,15 +528,24 @@ class CustomerIntelligenceResult:
 
 
 def _replace(
-    con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, where: str, params: list
+    con: duckdb.DuckDBPyConnection, table: str, view: str, where: str, params: list
 ) -> None:
-    con.register("_rows", frame.to_arrow())
-    try:
-        con.execute(f"CREATE TABLE IF NOT EXISTS ml.{table} AS SELECT * FROM _rows LIMIT 0")
-        con.execute(f"DELETE FROM ml.{table} WHERE {where}", params)
-        con.execute(f"INSERT INTO ml.{table} BY NAME SELECT * FROM _rows")
-    finally:
-        con.unregister("_rows")
+    """Delete `where` from ml.<table> and insert the rows of `view`; a column the table
+    does not have yet (an older run's table) is added first."""
+    con.execute(f"CREATE TABLE IF NOT EXISTS ml.{table} AS SELECT * FROM {view} LIMIT 0")
+    existing = {
+        name
+        for (name,) in con.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_schema = 'ml' AND table_name = ?",
+            [table],
+        ).fetchall()
+    }
+    for name, type_, *_ in con.execute(f"DESCRIBE SELECT * FROM {view}").fetchall():
+        if name not in existing:
+            con.execute(f'ALTER TABLE ml.{table} ADD COLUMN "{name}" {type_}')
+    con.execute(f"DELETE FROM ml.{table} WHERE {where}", params)
+    con.execute(f"INSERT INTO ml.{table} BY NAME SELECT * FROM {view}")
 
 
 def write_customer_intelligence(
@@ -530,16 +554,22 @@ def write_customer_intelligence(
     """One transaction: the history tables get this as_of's rows (replacing a re-run's),
     the current tables (what the feeds publish) hold this run only."""
     con.execute("CREATE SCHEMA IF NOT EXISTS ml")
-    con.execute("BEGIN TRANSACTION")
+    con.register("_scores_rows", scores.to_arrow())
+    con.register("_alert_rows", alerts.to_arrow())
     try:
-        _replace(con, "customer_scores_history", scores, "as_of_date = ?", [as_of])
-        _replace(con, "customer_scores", scores, "true", [])
-        _replace(con, "churn_alerts_history", alerts, "raised_on = ?", [as_of])
-        _replace(con, "churn_alerts", alerts, "true", [])
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
+        con.execute("BEGIN TRANSACTION")
+        try:
+            _replace(con, "customer_scores_history", "_scores_rows", "as_of_date = ?", [as_of])
+            _replace(con, "customer_scores", "_scores_rows", "true", [])
+            _replace(con, "churn_alerts_history", "_alert_rows", "raised_on = ?", [as_of])
+            _replace(con, "churn_alerts", "_alert_rows", "true", [])
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+    finally:
+        con.unregister("_scores_rows")
+        con.unregister("_alert_rows")
 
 
 class ChurnInputError(RuntimeError):

@@ -125,8 +125,9 @@ def _purchases(rows: dict[str, list[int]], start: date) -> pl.DataFrame:
 
 
 def test_scores_use_the_rule_for_one_time_buyers_and_predict_the_next_order() -> None:
-    start, as_of = date(2024, 1, 1), date(2024, 12, 31)
-    rows = {f"R{i:03d}": list(range(i % 7, 360, 14 + i % 5)) for i in range(60)}
+    start = date(2024, 1, 1)
+    as_of = start + timedelta(days=355)
+    rows = {f"R{i:03d}": list(range(i % 7, 350, 14 + i % 5)) for i in range(60)}
     rows |= {f"O{i:03d}": [i * 5] for i in range(60)}  # one order each
     rows["REG"] = list(range(0, 351, 14))  # every 14 days, last on day 350
     summary = customer_summary(_purchases(rows, start), as_of)
