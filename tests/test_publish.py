@@ -217,3 +217,23 @@ def test_a_killed_publication_never_leaves_latest_half_written(tmp_path: Path) -
     assert manifest(feeds / LATEST)["as_of"] == "2025-11-30"
     assert len(list((feeds / ".runs").iterdir())) == 2
     assert not list(feeds.glob(".*.tmp"))
+
+
+def test_a_stage_that_did_not_run_today_does_not_publish_yesterdays_rows(tmp_path: Path) -> None:
+    db = make_warehouse(tmp_path / "w.duckdb")
+    with duckdb.connect(str(db)) as con:
+        con.execute("CREATE SCHEMA ml")
+        con.execute(
+            """CREATE TABLE ml.transfer_recommendations AS SELECT 'WH-BJ' AS from_warehouse_id,
+            'WH-SH' AS to_warehouse_id, 'SKU-1' AS sku, 5.0 AS qty, 'surplus' AS reason,
+            DATE '2025-11-29' AS as_of_date"""
+        )
+        con.execute("CREATE TABLE ml.replenishment_plan AS SELECT DATE '2025-11-29' AS as_of_date")
+    result = publish_feeds(db, tmp_path / "feeds")
+    notes = {f.feed: (f.status, f.note) for f in result.feeds}
+    assert notes["transfer_recommendations"] == (
+        "skipped",
+        "not computed for 2025-11-30 (last computed for 2025-11-29)",
+    )
+    assert notes["replenishment_plan"][0] == "skipped"
+    assert not (result.folder / "transfer_recommendations.parquet").exists()

@@ -101,7 +101,7 @@ def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
     }
 
 
-def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pa.Table:
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | dict | None = None) -> pa.Table:
     return con.sql(sql, params=params).to_arrow_table()
 
 
@@ -147,12 +147,15 @@ def _customer_360(con, tables: set[str], as_of: date) -> FeedRows:
     else:
         notes.append("avg_satisfaction, return_rate: not built (marts.fct_customer_experience)")
     scores, score_cols = "", "NULL AS churn_probability, NULL AS expected_next_order_date"
-    if "ml.customer_scores" in tables:
-        scores = "LEFT JOIN ml.customer_scores AS p USING (customer_key)"
+    if _computed_for(con, tables, "ml.customer_scores", "as_of_date") == as_of:
+        scores = (
+            "LEFT JOIN (SELECT * FROM ml.customer_scores WHERE as_of_date = $as_of) AS p "
+            "USING (customer_key)"
+        )
         score_cols = "p.churn_probability, p.expected_next_order_date"
     else:
         notes.append(
-            "churn_probability, expected_next_order_date: not computed "
+            f"churn_probability, expected_next_order_date: not computed for {as_of} "
             "(customer intelligence has not run)"
         )
     table = _rows(
@@ -165,15 +168,46 @@ def _customer_360(con, tables: set[str], as_of: date) -> FeedRows:
         LEFT JOIN marts.customer_segments AS s USING (customer_key)
         {experience} {scores}
         ORDER BY c.customer_key""",
+        {"as_of": as_of} if scores else None,
     )
     return FeedRows(table, "; ".join(notes))
 
 
-def _ml_feed(table_name: str, order_by: str, why_missing: str) -> Callable:
+def _computed_for(con, tables: set[str], table: str, column: str) -> date | None:
+    if table not in tables:
+        return None
+    return con.execute(f"SELECT max({column}) FROM {table}").fetchall()[0][0]
+
+
+def _ml_feed(
+    table_name: str,
+    order_by: str,
+    why_missing: str,
+    computed_for: tuple[str, str] | None = None,
+    run_column: str | None = None,
+) -> Callable:
+    """A feed straight from an `ml` table. `computed_for` (table, date column) says which
+    as-of date the stage that writes it last ran for: a stage skipped or failed in this
+    run must not let the previous run's rows pass for today's. `run_column` keeps only
+    this run's rows of a table that keeps several runs."""
+
     def source(con, tables: set[str], as_of: date) -> FeedRows:
         if f"ml.{table_name}" not in tables:
             return FeedRows(None, why_missing)
-        return FeedRows(_rows(con, f"SELECT * FROM ml.{table_name} ORDER BY {order_by}"))
+        if computed_for is not None:
+            last = _computed_for(con, tables, *computed_for)
+            if last != as_of:
+                return FeedRows(
+                    None, f"not computed for {as_of} (last computed for {last or 'no date'})"
+                )
+        where = f"WHERE {run_column} = ?" if run_column else ""
+        return FeedRows(
+            _rows(
+                con,
+                f"SELECT * FROM ml.{table_name} {where} ORDER BY {order_by}",
+                [as_of] if run_column else None,
+            )
+        )
 
     return source
 
@@ -184,17 +218,26 @@ SOURCES: dict[str, Callable[[duckdb.DuckDBPyConnection, set[str], date], FeedRow
         "churn_alerts",
         "customer_key, alert_type",
         "not computed: customer intelligence has not run",
+        computed_for=("ml.customer_scores", "as_of_date"),
+        run_column="raised_on",
     ),
     "demand_forecast": _ml_feed(
-        "demand_forecast", "warehouse_id, sku, date", "not computed: forecasts have not run"
+        "demand_forecast",
+        "warehouse_id, sku, date",
+        "not computed: forecasts have not run",
+        computed_for=("ml.forecast_series", "as_of"),
     ),
     "replenishment_plan": _ml_feed(
-        "replenishment_plan", "warehouse_id, sku", "not computed: the plan has not run"
+        "replenishment_plan",
+        "warehouse_id, sku",
+        "not computed: the plan has not run",
+        computed_for=("ml.replenishment_plan", "as_of_date"),
     ),
     "transfer_recommendations": _ml_feed(
         "transfer_recommendations",
         "from_warehouse_id, to_warehouse_id, sku",
         "not computed: the plan has not run",
+        computed_for=("ml.replenishment_plan", "as_of_date"),
     ),
     "feedback_routing": _feedback_routing,
     "rule_actions": _ml_feed(
