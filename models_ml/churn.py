@@ -516,6 +516,7 @@ class CustomerIntelligenceResult:
     scores: ScoreResult
     alerts: pl.DataFrame
     seconds: float
+    rule_actions: pl.DataFrame | None = None
 
     @property
     def as_of(self) -> date:
@@ -524,7 +525,10 @@ class CustomerIntelligenceResult:
     def summary(self) -> str:
         counts = self.alerts.group_by("alert_type").len().sort("alert_type")
         by_type = ", ".join(f"{t} {n:,}" for t, n in counts.iter_rows()) or "none"
-        return f"{self.scores.summary()}; alerts: {by_type}"
+        actions = (
+            "" if self.rule_actions is None else f"; rule actions {self.rule_actions.height:,}"
+        )
+        return f"{self.scores.summary()}; alerts: {by_type}{actions}"
 
 
 def _replace(
@@ -549,13 +553,19 @@ def _replace(
 
 
 def write_customer_intelligence(
-    con: duckdb.DuckDBPyConnection, scores: pl.DataFrame, alerts: pl.DataFrame, as_of: date
+    con: duckdb.DuckDBPyConnection,
+    scores: pl.DataFrame,
+    alerts: pl.DataFrame,
+    as_of: date,
+    rule_actions: pl.DataFrame | None = None,
 ) -> None:
     """One transaction: the history tables get this as_of's rows (replacing a re-run's),
     the current tables (what the feeds publish) hold this run only."""
     con.execute("CREATE SCHEMA IF NOT EXISTS ml")
     con.register("_scores_rows", scores.to_arrow())
     con.register("_alert_rows", alerts.to_arrow())
+    if rule_actions is not None:
+        con.register("_action_rows", rule_actions.to_arrow())
     try:
         con.execute("BEGIN TRANSACTION")
         try:
@@ -563,6 +573,8 @@ def write_customer_intelligence(
             _replace(con, "customer_scores", "_scores_rows", "true", [])
             _replace(con, "churn_alerts_history", "_alert_rows", "raised_on = ?", [as_of])
             _replace(con, "churn_alerts", "_alert_rows", "true", [])
+            if rule_actions is not None:
+                _replace(con, "rule_actions", "_action_rows", "true", [])
             con.execute("COMMIT")
         except Exception:
             con.execute("ROLLBACK")
@@ -570,6 +582,8 @@ def write_customer_intelligence(
     finally:
         con.unregister("_scores_rows")
         con.unregister("_alert_rows")
+        if rule_actions is not None:
+            con.unregister("_action_rows")
 
 
 class ChurnInputError(RuntimeError):
@@ -581,11 +595,17 @@ def run_customer_intelligence(
     as_of: date | None = None,
     config: ChurnConfig | None = None,
     alert_config: AlertConfig | None = None,
+    rules_path: Path | None = None,
 ) -> CustomerIntelligenceResult:
     """Score every customer as of `as_of` (default: the latest order date), raise the
-    alerts, and write ml.customer_scores(_history) and ml.churn_alerts(_history)."""
+    alerts, apply the business rules (`rules_path`, default the shipped rules; checked
+    before anything runs), and write ml.customer_scores(_history), ml.churn_alerts
+    (_history) and ml.rule_actions."""
+    from models_ml.rules import evaluate_rules, load_rules
+
     config = config or ChurnConfig()
     started = time.perf_counter()
+    rules = load_rules(rules_path)  # a bad rule stops the run here, naming the rule
     with duckdb.connect(str(db_path)) as con:
         if not alerts._table_exists(con, "marts", "fct_order_lines"):
             raise ChurnInputError(f"{db_path}: marts.fct_order_lines missing (run transform)")
@@ -599,7 +619,8 @@ def run_customer_intelligence(
         result = score_customers(summary, as_of, config)
         inputs = alerts.alert_inputs(con, result.scores, as_of, alert_config)
         raised = alerts.raise_alerts(inputs, as_of, alert_config)
-        write_customer_intelligence(con, result.scores, raised, as_of)
-    outcome = CustomerIntelligenceResult(result, raised, time.perf_counter() - started)
+        actions = evaluate_rules(con, rules, as_of, scores=result.scores)
+        write_customer_intelligence(con, result.scores, raised, as_of, actions)
+    outcome = CustomerIntelligenceResult(result, raised, time.perf_counter() - started, actions)
     log.info(outcome.summary())
     return outcome

@@ -1,14 +1,24 @@
 """Churn alerts: every alert type fires on a constructed case and not on its near miss,
-and its reason names the evidence."""
+and its reason names the evidence. The rule engine (rule_actions): happy path, every
+kind of bad rule, and an attempt to inject SQL through a value."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
+import duckdb
 import polars as pl
 import pytest
 
 from models_ml.alerts import INPUT_COLUMNS, SEVERITIES, AlertConfig, cny, raise_alerts
+from models_ml.rules import (
+    DEFAULT_RULES,
+    RuleError,
+    compile_condition,
+    evaluate_rules,
+    load_rules,
+    parse_rules,
+)
 
 AS_OF = date(2025, 11, 30)
 
@@ -159,3 +169,96 @@ def test_money_is_written_for_people() -> None:
         "4.5 k CNY",
         "950 CNY",
     ]
+
+
+# ---------------------------------------------------------------------------- rule engine
+@pytest.fixture
+def marts() -> duckdb.DuckDBPyConnection:
+    """Two customers, three orders: the columns the rule fields read."""
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA marts")
+    con.execute("""CREATE TABLE marts.customer_segments AS SELECT * FROM (VALUES
+        ('A', 'high_value', 'big', 'Champions', 6000000.0, 40, TIMESTAMP '2025-11-29 10:00'),
+        ('B', 'small', 'small', 'At Risk', 20000.0, 2, TIMESTAMP '2025-05-01 10:00'))
+        AS t(customer_key, tier, value_class, rfm_segment, revenue_12m_cny, orders_12m,
+             last_order_at)""")
+    con.execute("""CREATE TABLE marts.dim_customer AS SELECT * FROM (VALUES
+        ('A', '上海市', 'East'), ('B', '广东省', 'South')) AS t(customer_key, province, region)""")
+    con.execute("""CREATE TABLE marts.fct_order_lines AS SELECT * FROM (VALUES
+        ('SO1', 'A', 'b2b', NULL, 'WH1', 90000.0, 10, false, false,
+         TIMESTAMP '2025-11-20 09:00'),
+        ('SO1', 'A', 'b2b', NULL, 'WH1', 30000.0, 5, false, false, TIMESTAMP '2025-11-20 09:00'),
+        ('SO2', 'B', 'b2b', NULL, 'WH2', 5000.0, 1, false, true, TIMESTAMP '2025-05-01 10:00'),
+        ('SO3', 'B', 'b2b', NULL, 'WH2', 4000.0, 1, false, true, TIMESTAMP '2025-04-01 10:00'))
+        AS t(order_id, customer_key, channel, platform, warehouse_id, line_amount_cny,
+             ordered_qty, is_cancelled, is_invoice_paid_late, ordered_at)""")
+    return con
+
+
+def test_the_default_rules_parse() -> None:
+    ids = [rule.id for rule in load_rules()]
+    assert {"vip_channel", "suspend_credit"} <= set(ids) and len(ids) >= 4
+
+
+def test_rules_fire_on_orders_and_customers_with_a_reason(marts) -> None:
+    rules = parse_rules(DEFAULT_RULES)
+    actions = evaluate_rules(marts, rules, AS_OF)
+    fired = {(r["customer_key"], r["rule_id"]): r for r in actions.iter_rows(named=True)}
+    assert set(fired) == {("A", "vip_channel"), ("B", "suspend_credit"), ("B", "win_back_lapsed")}
+    vip = fired[("A", "vip_channel")]
+    assert vip["action"] == "enable_vip_channel"
+    assert vip["reason"] == "order.amount_cny > 100000 — order.amount_cny = 120000.0; order SO1"
+    assert vip["triggered_at"] == datetime(2025, 11, 20, 9, 0)
+    assert "customer.late_payments_12m = 2.0" in fired[("B", "suspend_credit")]["reason"]
+    assert fired[("B", "suspend_credit")]["triggered_at"] == datetime(2025, 11, 30)
+
+
+def test_boolean_operators_and_parentheses(marts) -> None:
+    rules = parse_rules(
+        "- id: r1\n"
+        "  when: not (customer.tier == 'small' or customer.region == 'East')"
+        " or customer.orders_12m >= 40\n"
+        "  then: act\n"
+    )
+    assert evaluate_rules(marts, rules, AS_OF)["customer_key"].to_list() == ["A"]
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("- id: r1\n  when: customer.credit_score > 3\n  then: act\n", "unknown field"),
+        ("- id: r1\n  when: customer.tier > 3\n  then: act\n", "wrong type"),
+        ("- id: r1\n  when: customer.orders_12m >= 'many'\n  then: act\n", "wrong type"),
+        ("- id: r1\n  when: customer.orders_12m >=\n  then: act\n", "syntax error"),
+        ("- id: r1\n  when: customer.orders_12m >= 2 and\n  then: act\n", "syntax error"),
+        ("- id: r1\n  when: (customer.orders_12m >= 2\n  then: act\n", "syntax error"),
+        ("- id: r1\n  when: customer.orders_12m ; 2\n  then: act\n", "syntax error"),
+        ("- id: r1\n  then: act\n", "'when' is missing"),
+        ("- id: r1\n  when: customer.orders_12m > 1\n  then: drop table\n", "then: an action"),
+        (
+            "- id: r1\n  when: customer.orders_12m > 1\n  then: a\n"
+            "- id: r1\n  when: customer.orders_12m > 2\n  then: b\n",
+            "duplicate id",
+        ),
+    ],
+)
+def test_a_bad_rule_fails_before_anything_runs_naming_the_rule(text: str, problem: str) -> None:
+    with pytest.raises(RuleError) as error:
+        parse_rules(text)
+    assert error.value.rule_id == "r1"
+    assert problem in str(error.value) and "rule 'r1'" in str(error.value)
+
+
+def test_a_value_cannot_inject_sql(marts) -> None:
+    # the quote ends the text: what follows is not a value, so the rule is refused
+    with pytest.raises(RuleError, match="syntax error"):
+        parse_rules("- id: r1\n  when: \"customer.tier == 'x' OR 1=1 --'\"\n  then: act\n")
+    # an escaped quote stays inside the value, which reaches DuckDB only as a parameter
+    rules = parse_rules(
+        "- id: r1\n  when: \"customer.tier == 'x\\\\' OR 1=1; DROP TABLE marts.dim_customer; --'\""
+        "\n  then: act\n"
+    )
+    sql, params = compile_condition(rules[0].condition)
+    assert sql == "(c.tier = ?)" and params == ["x' OR 1=1; DROP TABLE marts.dim_customer; --"]
+    assert evaluate_rules(marts, rules, AS_OF).is_empty()
+    assert marts.execute("SELECT count(*) FROM marts.dim_customer").fetchall() == [(2,)]
