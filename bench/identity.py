@@ -10,7 +10,8 @@ recall >= 0.97.
 
 It also prints the recall ceiling: the share of true pairs joined, directly or through
 other records of the same customer, by at least one shared identifying value (phone,
-visible mobile digits, personal e-mail, name core, contact name, crm_id, tax id). A pair
+visible mobile digits, personal e-mail, name core, contact name, crm_id, tax id, a
+company name's pinyin key across scripts). A pair
 outside it (a second marketplace account with no phone and another nickname, a CRM name
 written in English against a Chinese legal name) carries no evidence any matcher could use.
 """
@@ -61,6 +62,7 @@ EVIDENCE = """
     or (a.email = b.email and not a.email_is_role_mailbox)
     or a.name_core = b.name_core or a.name_short = b.name_core or a.name_core = b.name_short
     or a.contact_name = b.contact_name or a.tax_id = b.tax_id
+    or (a.name_latin = b.name_latin and a.name_is_latin <> b.name_is_latin)
     or (a.linked_crm_id = b.source_id and b.source_system = 'crm')
     or (b.linked_crm_id = a.source_id and a.source_system = 'crm')
 """
@@ -109,9 +111,10 @@ def measure(db_path: Path, truth_csv: Path) -> IdentityQuality:
             """).fetchall()
         con.execute("""
             CREATE TEMP TABLE evidence AS
-            SELECT r.*, s.true_customer_id
+            SELECT r.*, n.name_latin, n.name_is_latin, s.true_customer_id
             FROM intermediate.int_customer_source_records AS r
-            JOIN scored AS s USING (source_system, source_id)""")
+            JOIN scored AS s USING (source_system, source_id)
+            LEFT JOIN intermediate.int_customer_name_latin AS n USING (record_key)""")
         nodes = [k for (k,) in con.execute("SELECT record_key FROM evidence").fetchall()]
         edges = con.execute(f"""
             SELECT a.record_key, b.record_key FROM evidence AS a

@@ -188,10 +188,11 @@ def test_clustering_matches_the_truth(world: tuple[Path, Path]) -> None:
     quality = measure(db_path, truth)
     assert quality.true_pairs > 1000
     assert quality.precision >= 0.99, quality
-    # 0.97 is the target; pairs that share no identifying value at all (a second
-    # marketplace account without a phone, a CRM name in English) cap what any matcher
-    # can find in this world near 0.93 (see bench/identity.py).
-    assert quality.recall >= 0.88, quality
+    # 0.97 is the target, out of reach here: about 6 % of true pairs are a
+    # person's second marketplace account with no phone on one side and a nickname drawn
+    # afresh, which share nothing but a city and district with hundreds of strangers
+    # (see bench/identity.py and docs/BENCHMARKS.md). Measured at seed 42: 0.927.
+    assert quality.recall >= 0.91, quality
 
 
 def test_hard_negatives_stay_apart(world: tuple[Path, Path]) -> None:
@@ -223,9 +224,9 @@ def test_one_customer_in_three_systems_merges(world: tuple[Path, Path]) -> None:
         db_path, ("crm", "CRM-T00001"), ("erp", "C9T0001"), ("ecommerce", "tmall:tm_t00001")
     )
     assert len({key for key, _ in keys.values()}) == 1, keys
-    # CRM and ERP share a phone; the masked Tmall phone and nickname need the model
+    # CRM and ERP share a phone; the Tmall buyer is named after the company, in its city
     assert keys[("crm", "CRM-T00001")][1] == "phone"
-    assert keys[("ecommerce", "tmall:tm_t00001")][1] == "splink"
+    assert keys[("ecommerce", "tmall:tm_t00001")][1] == "company_name"
 
 
 def test_every_customer_is_one_dim_row(world: tuple[Path, Path]) -> None:
