@@ -224,3 +224,9 @@ def test_customers_stage_writes_scores_and_alerts_idempotently(warehouse: Path) 
     assert set(history) == {as_of, earlier} and history[as_of] == rows
     assert query(warehouse, "SELECT count(*) FROM ml.customer_scores") == [(rows,)]
     assert query(warehouse, "SELECT DISTINCT raised_on FROM ml.churn_alerts") == [(as_of,)]
+    # the business rules ran on the same scores: one row per customer and rule
+    [(actions, action_duplicates)] = query(
+        warehouse,
+        "SELECT count(*), count(*) - count(DISTINCT (customer_key, rule_id)) FROM ml.rule_actions",
+    )
+    assert actions > 0 and action_duplicates == 0

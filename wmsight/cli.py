@@ -254,14 +254,22 @@ def customers(
         str | None,
         typer.Option("--as-of", help="Score as of this date (default: the latest order date)."),
     ] = None,
+    rules: Annotated[
+        Path | None,
+        typer.Option("--rules", help="YAML file of business rules (default: the shipped rules)."),
+    ] = None,
 ) -> None:
     """Customer intelligence: churn probability (BG/NBD), expected next order date and
-    12-month value (Gamma-Gamma) per customer, and churn alerts with their evidence.
+    12-month value (Gamma-Gamma) per customer, churn alerts with their evidence, and the
+    business rules' actions.
 
     Writes ml.customer_scores and ml.churn_alerts (this run) and their _history tables
-    (every as-of date); re-running a date replaces its rows. docs/CHURN.md has the model.
+    (every as-of date), and ml.rule_actions; re-running a date replaces its rows. A bad
+    rule stops the command before anything runs, naming the rule. docs/CHURN.md has the
+    model.
     """
     from models_ml.churn import run_customer_intelligence
+    from models_ml.rules import RuleError
 
     settings = load_settings(db_path=db)
     _setup_logging(settings.log_level)
@@ -269,9 +277,15 @@ def customers(
         _writing(settings.db_path, "wmsight customers"),
         console.status("scoring customers …"),
     ):
-        result = run_customer_intelligence(
-            settings.db_path, as_of=date.fromisoformat(as_of) if as_of else None
-        )
+        try:
+            result = run_customer_intelligence(
+                settings.db_path,
+                as_of=date.fromisoformat(as_of) if as_of else None,
+                rules_path=rules,
+            )
+        except RuleError as error:
+            console.print(f"[red]{error}[/red]")
+            raise typer.Exit(code=1) from error
     console.print(f"{result.summary()} in {result.seconds:.1f} s")
 
 
