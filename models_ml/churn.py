@@ -57,6 +57,9 @@ class ChurnConfig(BaseModel):
     min_p_alive_for_next_order: float = Field(
         0.2, description="below this P(alive) no next order date is predicted (NULL)"
     )
+    min_customers: int = Field(
+        10, description="fewer customers with history than this: no model is fitted"
+    )
     one_time_tail_min_at_risk: int = Field(
         20,
         description="the one-time-buyer curve stops where fewer customers than this are "
@@ -616,6 +619,12 @@ def run_customer_intelligence(
         if purchases.is_empty():
             raise ChurnInputError(f"{db_path}: no customer orders on or before {as_of}")
         summary = customer_summary(purchases, as_of, config.recent_gaps)
+        fit_rows = summary.filter(pl.col("T_days") > 0).height
+        if fit_rows < config.min_customers:
+            raise ChurnInputError(
+                f"{db_path}: {fit_rows} customer(s) with order history before {as_of}; "
+                f"the model needs at least {config.min_customers}"
+            )
         result = score_customers(summary, as_of, config)
         inputs = alerts.alert_inputs(con, result.scores, as_of, alert_config)
         raised = alerts.raise_alerts(inputs, as_of, alert_config)

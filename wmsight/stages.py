@@ -63,9 +63,12 @@ def plan_stage(context: RunContext) -> StageOutcome:
 
 
 def customers_stage(context: RunContext) -> StageOutcome:
-    from models_ml.churn import run_customer_intelligence
+    from models_ml.churn import ChurnInputError, run_customer_intelligence
 
-    result = run_customer_intelligence(context.db_path, as_of=context.as_of)
+    try:
+        result = run_customer_intelligence(context.db_path, as_of=context.as_of)
+    except ChurnInputError as error:  # no order history to learn from: nothing to score
+        return StageOutcome(summary=f"skipped: {error}", skipped=True)
     scores = result.scores.scores
     return StageOutcome(
         summary=f"{result.summary()} ({result.seconds:.1f} s)",
