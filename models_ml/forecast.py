@@ -75,6 +75,7 @@ class ForecastConfig:
     category_shrink_days: int = 28  # a new SKU's own rate weighs n / (n + 28)
     interval: float = 0.8
     include_cancelled: bool = False
+    chinese_calendar: bool = True  # holidays and festivals for Prophet (off for other markets)
     workers: int | None = None  # None: one per CPU; 1: in this process
 
     def backtest(self) -> BacktestSettings:
@@ -456,9 +457,10 @@ def build_forecasts(
         dict(counts),
         config.workers or os.cpu_count(),
     )
-    events = calendar_events(inputs.first_date, as_of + timedelta(days=h))
-    holidays = events.to_pandas()
-    holidays["ds"] = holidays["ds"].astype("datetime64[ns]")
+    holidays = None
+    if config.chinese_calendar:
+        holidays = calendar_events(inputs.first_date, as_of + timedelta(days=h)).to_pandas()
+        holidays["ds"] = holidays["ds"].astype("datetime64[ns]")
     results = run_tasks(tasks, holidays, config, on_progress)
     results += category_forecasts(inputs, series, wh_shares, _error_ratio(results), config)
     results.sort(key=lambda r: (r.warehouse_id, r.sku))
