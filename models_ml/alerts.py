@@ -11,8 +11,8 @@ hand-built row. Alert types:
   `no_order_max_p_alive`, or a silence this long had a chance below
   `no_order_max_silence_probability` had it kept buying at its own rate → automatic
   follow-up call;
-- p_alive_drop: P(alive) was at or above `p_alive_threshold` at the previous run and is
-  below it now → retention offer;
+- p_alive_drop: a repeat customer's P(alive) was at or above `p_alive_threshold` at the
+  previous run and is below it now → retention offer;
 - tier_downgrade: this month's tier ranks below last month's (`tier_rank`) → account
   manager check-in;
 - revenue_drop_qoq: 12-month revenue of `high_value_revenue_cny`+ and the last 90 days'
@@ -305,6 +305,8 @@ def _p_alive_drop(row: dict, config: AlertConfig) -> tuple[str, str, str, float]
     threshold = config.p_alive_threshold
     if before is None or now is None or not (before >= threshold > now):
         return None
+    if (row["purchases"] or 0) < config.no_order_min_purchases:
+        return None  # a one-time buyer's P(alive) falls with the return curve by design
     reason = (
         f"P(alive) fell from {before:.0%} on {row['previous_as_of']} to {now:.0%} "
         f"(threshold {threshold:.0%}); no order for {row['days_since_last_order']} days; "

@@ -108,6 +108,8 @@ def test_p_alive_drop_fires_when_crossing_the_threshold_since_the_last_run() -> 
     assert only("p_alive_drop", previous_p_alive=0.45, p_alive=0.30) is None
     assert only("p_alive_drop", previous_p_alive=0.90, p_alive=0.51) is None
     assert only("p_alive_drop", previous_p_alive=None, p_alive=0.10) is None
+    # a one-time buyer's P(alive) slides down the return curve by design: no alert
+    assert only("p_alive_drop", previous_p_alive=0.62, p_alive=0.41, purchases=1) is None
 
 
 def test_tier_downgrade_fires_on_a_lower_tier_not_on_an_equal_one() -> None:
