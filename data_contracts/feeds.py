@@ -132,7 +132,7 @@ FEEDS: tuple[FeedContract, ...] = (
             _c("available", FLOAT, True),
             _c("on_order", FLOAT, True, **NON_NEGATIVE),
             _c("lead_time_days", FLOAT, True, **NON_NEGATIVE),
-            _c("forecast_demand_over_lead_time", FLOAT, True, **NON_NEGATIVE),
+            _c("forecast_demand_lead_time", FLOAT, True, **NON_NEGATIVE),
             _c("safety_stock", FLOAT, True, **NON_NEGATIVE),
             _c("reorder_point", FLOAT, True, **NON_NEGATIVE),
             _c("order_up_to", FLOAT, True, **NON_NEGATIVE),

@@ -229,6 +229,9 @@ def test_a_stage_that_did_not_run_today_does_not_publish_yesterdays_rows(tmp_pat
             DATE '2025-11-29' AS as_of_date"""
         )
         con.execute("CREATE TABLE ml.replenishment_plan AS SELECT DATE '2025-11-29' AS as_of_date")
+        con.execute(
+            "CREATE TABLE marts.fct_inventory_daily AS SELECT DATE '2025-11-30' AS position_date"
+        )
     result = publish_feeds(db, tmp_path / "feeds")
     notes = {f.feed: (f.status, f.note) for f in result.feeds}
     assert notes["transfer_recommendations"] == (

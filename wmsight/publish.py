@@ -185,18 +185,21 @@ def _ml_feed(
     why_missing: str,
     computed_for: tuple[str, str] | None = None,
     run_column: str | None = None,
+    expected_for: Callable[[duckdb.DuckDBPyConnection, date], date | None] | None = None,
 ) -> Callable:
     """A feed straight from an `ml` table. `computed_for` (table, date column) says which
     as-of date the stage that writes it last ran for: a stage skipped or failed in this
     run must not let the previous run's rows pass for today's. `run_column` keeps only
-    this run's rows of a table that keeps several runs."""
+    this run's rows of a table that keeps several runs. `expected_for` gives the date the
+    stage would compute for at this as-of date, when that is not the as-of date itself."""
 
     def source(con, tables: set[str], as_of: date) -> FeedRows:
         if f"ml.{table_name}" not in tables:
             return FeedRows(None, why_missing)
         if computed_for is not None:
             last = _computed_for(con, tables, *computed_for)
-            if last != as_of:
+            expected = expected_for(con, as_of) if expected_for else as_of
+            if last != expected:
                 return FeedRows(
                     None, f"not computed for {as_of} (last computed for {last or 'no date'})"
                 )
@@ -210,6 +213,14 @@ def _ml_feed(
         )
 
     return source
+
+
+def _plan_position_date(con: duckdb.DuckDBPyConnection, as_of: date) -> date | None:
+    """The plan starts from the latest stock position on or before the as-of date."""
+    return con.execute(
+        "SELECT max(position_date) FROM marts.fct_inventory_daily WHERE position_date <= ?",
+        [as_of],
+    ).fetchall()[0][0]
 
 
 SOURCES: dict[str, Callable[[duckdb.DuckDBPyConnection, set[str], date], FeedRows]] = {
@@ -232,12 +243,14 @@ SOURCES: dict[str, Callable[[duckdb.DuckDBPyConnection, set[str], date], FeedRow
         "warehouse_id, sku",
         "not computed: the plan has not run",
         computed_for=("ml.replenishment_plan", "as_of_date"),
+        expected_for=_plan_position_date,
     ),
     "transfer_recommendations": _ml_feed(
         "transfer_recommendations",
         "from_warehouse_id, to_warehouse_id, sku",
         "not computed: the plan has not run",
         computed_for=("ml.replenishment_plan", "as_of_date"),
+        expected_for=_plan_position_date,
     ),
     "feedback_routing": _feedback_routing,
     "rule_actions": _ml_feed(

@@ -49,9 +49,13 @@ def forecast_stage(context: RunContext) -> StageOutcome:
 
 
 def plan_stage(context: RunContext) -> StageOutcome:
-    from models_ml.replenishment import run_replenishment
+    from models_ml.replenishment import PlanInputError, run_replenishment
 
-    result = run_replenishment(context.db_path, as_of=context.as_of)
+    try:
+        result = run_replenishment(context.db_path, as_of=context.as_of)
+    except PlanInputError as error:
+        # e.g. a business without stock snapshots: forecasts and the rest still publish
+        return StageOutcome(summary=f"skipped — {error}", skipped=True)
     return StageOutcome(
         summary=result.summary(),
         metrics={
