@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from conftest import query
@@ -143,3 +144,13 @@ def test_generate_then_run_on_the_demo_world(tmp_path: Path) -> None:
     [(loaded,)] = query(db_path, "SELECT sum(rows_loaded) FROM raw.load_log")
     assert loaded > 1000
     assert query(db_path, "SELECT count(*) FROM raw.quarantine") == [(0,)]
+    # the run ends by publishing the feeds its data supports, from a real dbt build
+    manifest = json.loads((tmp_path / "feeds" / "latest" / "_manifest.json").read_text())
+    assert manifest["as_of"] == max(
+        p.name for p in extracts.iterdir() if not p.name.startswith("_")
+    )
+    published = {n for n, f in manifest["feeds"].items() if f["status"] == "published"}
+    assert {"kpi_daily", "customer_360"} <= published
+    for name in published:
+        assert (tmp_path / "feeds" / "latest" / f"{name}.parquet").is_file()
+    assert "publish" in ran.output
