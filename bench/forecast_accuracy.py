@@ -36,6 +36,7 @@ import sys
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date, timedelta
+from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
@@ -225,7 +226,9 @@ def run_weekly(name: str, frame: pl.DataFrame, holidays, sample: int, seed: int,
         y[[(d - first).days // 7 for d in rows["week"].to_list()]] = rows["qty"].to_numpy()
         if n >= 26 + 2 * WEEKS and y[-WEEKS:].sum() > 0:
             tasks.append((np.clip(y, 0, None), first, holidays))
-    with ProcessPoolExecutor(max_workers=workers, initializer=_init) as pool:
+    # forkserver: a fork of this process (Polars threads) can hang in the child
+    context = get_context("forkserver")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init) as pool:
         results = list(pool.map(weekly_series, tasks, chunksize=4))
     return score(f"{name} (weekly, {WEEKS} wk, {len(results)} series)", results, 52)
 
