@@ -38,8 +38,14 @@ def make_warehouse(db_path: Path, days: int = 30, comment: str = "普通客户")
     """The marts the publisher reads, with `days` of KPIs and three customers."""
     with duckdb.connect(str(db_path)) as con:
         con.execute("CREATE SCHEMA raw; CREATE SCHEMA marts")
-        con.execute("CREATE TABLE raw.load_log (drop_date DATE)")
-        con.execute("INSERT INTO raw.load_log VALUES ('2025-11-29'), (?)", [AS_OF])
+        con.execute(
+            "CREATE TABLE raw.load_log (drop_date DATE, source_file VARCHAR, status VARCHAR)"
+        )
+        con.execute(
+            "INSERT INTO raw.load_log VALUES ('2025-11-29', 'erp/products.csv', 'loaded'), "
+            "(?, 'crm/feedback.csv', 'rejected')",
+            [AS_OF],
+        )
         con.execute(
             """CREATE TABLE marts.fct_kpi_daily AS
             SELECT CAST(DATE '2025-11-30' - INTERVAL (d) DAY AS DATE) AS date, w AS warehouse_id,
@@ -240,3 +246,17 @@ def test_a_stage_that_did_not_run_today_does_not_publish_yesterdays_rows(tmp_pat
     )
     assert notes["replenishment_plan"][0] == "skipped"
     assert not (result.folder / "transfer_recommendations.parquet").exists()
+
+
+def test_a_feed_from_a_file_the_business_never_sends_is_skipped_not_empty(
+    tmp_path: Path,
+) -> None:
+    db = make_warehouse(tmp_path / "w.duckdb")
+    with duckdb.connect(str(db)) as con:  # built by dbt, empty: no feedback ever loaded
+        con.execute(
+            "CREATE TABLE marts.fct_feedback (feedback_id VARCHAR, customer_key VARCHAR, "
+            "category VARCHAR, department VARCHAR, severity VARCHAR, submitted_at TIMESTAMP)"
+        )
+    result = publish_feeds(db, tmp_path / "feeds")
+    notes = {f.feed: (f.status, f.note) for f in result.feeds}
+    assert notes["feedback_routing"] == ("skipped", "no crm/feedback.csv in any drop")

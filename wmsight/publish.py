@@ -123,9 +123,20 @@ def _kpi_daily(con, tables: set[str], as_of: date) -> FeedRows:
     )
 
 
+def _never_delivered(con, source_file: str) -> bool:
+    """No drop ever brought this file: its feed would be empty because the business does
+    not send it, not because there was nothing to report."""
+    return not con.execute(
+        "SELECT count(*) FROM raw.load_log WHERE source_file = ? AND status = 'loaded'",
+        [source_file],
+    ).fetchall()[0][0]
+
+
 def _feedback_routing(con, tables: set[str], as_of: date) -> FeedRows:
     if why := _needs(tables, "marts.fct_feedback"):
         return FeedRows(None, why)
+    if _never_delivered(con, "crm/feedback.csv"):
+        return FeedRows(None, "no crm/feedback.csv in any drop")
     return FeedRows(
         _rows(
             con,
