@@ -410,7 +410,10 @@ def simulate(
 
     settings = load_settings(db_path=db)
     _setup_logging(settings.log_level)
-    with console.status(f"replaying {warmup_weeks} + {weeks} weeks …"):
+    with (
+        _writing(settings.db_path, "wmsight simulate"),
+        console.status(f"replaying {warmup_weeks} + {weeks} weeks …"),
+    ):
         result = run_simulation(settings.db_path, SimConfig(weeks=weeks, warmup_weeks=warmup_weeks))
     table = Table(title=f"replenishment backtest {result.start} – {result.end}")
     columns = {
