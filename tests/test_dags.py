@@ -1,0 +1,126 @@
+"""The Airflow DAG: it imports cleanly, every task retries, and a real `airflow dags test`
+on a tiny generated world publishes the same feeds (manifest sha256) as `wmsight run`."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+DAGS = REPO / "dags"
+BIN = Path(sys.executable).parent
+
+
+def _airflow_env(home: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "WMSIGHT_"))}
+    env |= {
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS),
+        "AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT": "120",
+        **extra,
+    }
+    return env
+
+
+@pytest.fixture(scope="module")
+def manifest(tmp_path_factory) -> Path:
+    """The dbt manifest cosmos renders the task group from (`dbt parse`, isolated target)."""
+    target = tmp_path_factory.mktemp("dbt_target")
+    project = REPO / "dbt_project"
+    subprocess.run(
+        [BIN / "dbt", "parse", "--project-dir", project, "--profiles-dir", project]
+        + ["--target-path", target, "--quiet"],
+        check=True,
+        cwd=REPO,
+        env=os.environ | {"WMSIGHT_DB_PATH": str(target / "unused.duckdb")},
+        timeout=600,
+    )
+    return target / "manifest.json"
+
+
+def test_dagbag_imports_with_tags_and_retries(manifest, tmp_path, monkeypatch):
+    monkeypatch.setenv("AIRFLOW_HOME", str(tmp_path / "airflow"))
+    monkeypatch.setenv("AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT", "120")
+    monkeypatch.setenv("WMSIGHT_DBT_MANIFEST", str(manifest))
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(str(DAGS))
+    assert bag.import_errors == {}
+    dag = bag.dags["wms_daily"]
+    assert dag.tags and "wmsight" in dag.tags
+    assert dag.doc_md and "wms_daily" in dag.doc_md
+    assert not dag.catchup
+    for task in dag.tasks:
+        assert task.retries >= 2, task.task_id
+        assert task.execution_timeout is not None, task.task_id
+    ids = set(dag.task_ids)
+    assert {"ingest", "warehouses", "forecast", "plan", "customers", "publish"} <= ids
+    assert "dbt.dbt_producer_watcher" in ids
+    # every task that opens the warehouse queues on the one-slot pool
+    for task_id in ("ingest", "warehouses", "forecast", "plan", "customers", "publish"):
+        assert dag.get_task(task_id).pool == "wmsight_duckdb"
+    assert dag.get_task("dbt.dbt_producer_watcher").pool == "wmsight_duckdb"
+    # one Asset per feed of the contracts
+    from data_contracts.feeds import FEEDS
+
+    outlets = {a.uri for a in dag.get_task("publish").outlets}
+    assert outlets == {f"wmsight://feeds/{f.name}" for f in FEEDS}
+
+
+def _hashes(feeds: Path) -> dict[str, str | None]:
+    manifest = json.loads((feeds / "latest" / "_manifest.json").read_text())
+    return {name: entry.get("sha256") for name, entry in manifest["feeds"].items()}
+
+
+@pytest.mark.slow
+def test_airflow_dags_test_publishes_the_same_feeds_as_wmsight_run(manifest, tmp_path):
+    from wmsight.demo import generate_world
+
+    extracts = tmp_path / "extracts"
+    generate_world(extracts, scale=0.02, seed=11, days=90, delta_drops=1)
+
+    # the reference: `wmsight run`, started first and running beside the DAG
+    reference = subprocess.Popen(
+        [BIN / "wmsight", "run", "--extracts", extracts]
+        + ["--db", tmp_path / "cli.duckdb", "--feeds", tmp_path / "cli_feeds"],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+    env = _airflow_env(
+        tmp_path / "airflow",
+        WMSIGHT_EXTRACTS_DIR=str(extracts),
+        WMSIGHT_DB_PATH=str(tmp_path / "dag.duckdb"),
+        WMSIGHT_FEEDS_DIR=str(tmp_path / "dag_feeds"),
+        WMSIGHT_DBT_MANIFEST=str(manifest),
+    )
+    airflow = str(BIN / "airflow")
+    for command in (
+        [airflow, "db", "migrate"],
+        [airflow, "pools", "set", "wmsight_duckdb", "1", "DuckDB has one writer"],
+    ):
+        subprocess.run(command, cwd=REPO, env=env, check=True, capture_output=True, timeout=600)
+    dag_run = subprocess.run(
+        [airflow, "dags", "test", "wms_daily"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+    out, _ = reference.communicate(timeout=1800)
+    assert reference.returncode == 0, out[-3000:]
+    assert dag_run.returncode == 0, (dag_run.stdout + dag_run.stderr)[-5000:]
+    assert "state=failed" not in dag_run.stdout + dag_run.stderr
+
+    dag_hashes, cli_hashes = _hashes(tmp_path / "dag_feeds"), _hashes(tmp_path / "cli_feeds")
+    assert dag_hashes == cli_hashes
+    assert any(dag_hashes.values())  # at least one feed was published
