@@ -232,14 +232,15 @@ def wms_daily():
             }
         return {"as_of": str(result.as_of), "run_id": result.run_id, "folder": str(result.folder)}
 
-    # The watcher's root consumers start with the producer (trigger rule "always") and
-    # defer until it reports; `airflow dags test` runs deferred triggers inline, one task at
-    # a time, and would wait forever for a producer it never starts. Consumers wait for the
-    # producer here (it is one `dbt build`; the consumers then only read its per-node status).
+    # The watcher's consumers start beside the producer and defer until it reports;
+    # `airflow dags test` runs deferred triggers inline, one task at a time, and would wait
+    # forever for a producer it never starts. So the root consumers wait for the producer
+    # (one `dbt build`); each consumer then only reads its node's status.
     producer = dbt.children["dbt.dbt_producer_watcher"]
-    for consumer in producer.downstream_list:
-        if consumer.task_id != "dbt.dbt_producer_watcher_done":
-            consumer.trigger_rule = "all_success"
+    for node in dbt.children.values():
+        inside = [u for u in node.upstream_task_ids if u.startswith("dbt.")]
+        if node is not producer and not inside:
+            producer >> node
 
     as_of = ingest()
     to_forecast = warehouses(as_of)
