@@ -36,7 +36,7 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from multiprocessing import get_context
+from multiprocessing import forkserver, get_context
 from pathlib import Path
 
 import duckdb
@@ -317,6 +317,16 @@ def _chunks(tasks: list[SeriesTask], workers: int) -> list[list[SeriesTask]]:
     ]
 
 
+def _worker_context():
+    """forkserver: workers fork from a clean server that imports Prophet and statsforecast
+    once (seconds of imports), never from this process (DuckDB and Polars threads).
+    Calling it early starts the server, so its imports overlap reading and classifying."""
+    context = get_context("forkserver")
+    context.set_forkserver_preload(["models_ml.forecast_models", "prophet", "statsforecast.models"])
+    forkserver.ensure_running()
+    return context
+
+
 def run_tasks(
     tasks: list[SeriesTask],
     holidays,
@@ -336,10 +346,7 @@ def run_tasks(
                 on_progress(done, len(tasks))
         return results
     chunks = _chunks(tasks, workers)
-    # forkserver: workers fork from a clean server that imported Prophet and statsforecast
-    # once (seconds of imports), never from this process (DuckDB and Polars threads)
-    context = get_context("forkserver")
-    context.set_forkserver_preload(["models_ml.forecast_models", "prophet", "statsforecast.models"])
+    context = _worker_context()
     with ProcessPoolExecutor(
         max_workers=workers,
         mp_context=context,
@@ -650,6 +657,8 @@ def run_forecast(
     """Forecast every series of the given warehouses (default: all) and store the result."""
     started = time.perf_counter()
     db_path = Path(db_path)
+    if (config.workers or os.cpu_count() or 1) > 1:
+        _worker_context()  # start the workers' server now: its imports overlap the reading
     with duckdb.connect(str(db_path), read_only=True) as con:
         inputs = load_inputs(con, as_of, warehouses, config.include_cancelled)
     tables = build_forecasts(inputs, config, on_progress)
