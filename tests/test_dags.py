@@ -123,5 +123,8 @@ def test_airflow_dags_test_publishes_the_same_feeds_as_wmsight_run(manifest, tmp
     assert "state=failed" not in dag_run.stdout + dag_run.stderr
 
     dag_hashes, cli_hashes = _hashes(tmp_path / "dag_feeds"), _hashes(tmp_path / "cli_feeds")
-    assert dag_hashes == cli_hashes
+    differing = sorted(f for f in dag_hashes if dag_hashes[f] != cli_hashes.get(f))
+    # seen once: kpi_daily's fulfillment_hours_avg differed in its last float bit (DuckDB's
+    # parallel avg is not bit-reproducible); that is a reproducibility bug in the model
+    assert dag_hashes == cli_hashes, f"feeds differ between the DAG and wmsight run: {differing}"
     assert any(dag_hashes.values())  # at least one feed was published
