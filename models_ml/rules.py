@@ -60,24 +60,9 @@ FIELDS = CUSTOMER_FIELDS | ORDER_FIELDS
 OPERATORS = {"==": "=", "!=": "<>", ">": ">", ">=": ">=", "<": "<", "<=": "<="}
 ORDERED_TYPES = {"number"}  # > >= < <= only on numbers
 
-DEFAULT_RULES = """\
-# Business rules (models_ml/rules.py documents the fields and the syntax).
-- id: vip_channel
-  when: order.amount_cny > 100000
-  then: enable_vip_channel
-- id: suspend_credit
-  when: customer.late_payments_12m >= 2
-  then: suspend_credit
-- id: key_account_at_risk
-  when: customer.revenue_12m_cny >= 1000000 and customer.churn_probability >= 0.5
-  then: assign_key_account_manager
-- id: win_back_lapsed
-  when: customer.recency_days >= 180 and customer.orders_12m >= 1 and customer.tier != 'high_value'
-  then: send_win_back_offer
-- id: big_online_basket
-  when: order.channel == 'ecommerce' and order.amount_cny >= 5000
-  then: add_gift_and_priority_packing
-"""
+# shipped inside the models_ml package (the wheel packages the whole folder)
+DEFAULT_RULES_FILE = Path(__file__).with_name("default_rules.yaml")
+DEFAULT_RULES = DEFAULT_RULES_FILE.read_text(encoding="utf-8")
 
 
 class RuleError(ValueError):
@@ -269,9 +254,9 @@ def parse_rules(text: str, source: str = "rules") -> list[Rule]:
 
 
 def load_rules(path: Path | None = None) -> list[Rule]:
-    """The rules of `path`, or the default rules shipped in DEFAULT_RULES."""
+    """The rules of `path`, or the default rules shipped in models_ml/default_rules.yaml."""
     if path is None:
-        return parse_rules(DEFAULT_RULES, "default rules")
+        return parse_rules(DEFAULT_RULES, str(DEFAULT_RULES_FILE))
     return parse_rules(Path(path).read_text(encoding="utf-8"), str(path))
 
 
