@@ -109,13 +109,15 @@ def report(db_path: Path, truth: Path, label: str) -> ChurnQuality:
     result = run_customer_intelligence(db_path)
     seconds = time.perf_counter() - started
     quality = measure(db_path, truth)
-    params = result.scores.bgnbd
     print(f"churn alerts {label}, as of {result.as_of}")
     print(f"  customers scored   {result.scores.scores.height:>8,}")
-    print(
-        f"  BG/NBD             r={params.r:.3f} alpha={params.alpha:.2f} wk "
-        f"a={params.a:.3f} b={params.b:.3f}"
-    )
+    for name, fit in result.scores.fits.items():
+        params = fit.bgnbd
+        print(
+            f"  BG/NBD {name:<11} r={params.r:.3f} alpha={params.alpha:.2f} wk "
+            f"a={params.a:.3f} b={params.b:.3f}; {fit.customers:,} customers, "
+            f"{fit.repeat_rate:.0%} of first-time buyers order again"
+        )
     print(f"  churn alerts       {quality.alerted:>8,}   ({', '.join(CHURN_ALERT_TYPES)})")
     print(f"  true churners      {quality.churners:>8,}   (with orders in the warehouse)")
     print(f"  precision          {quality.precision:>8.4f}   (target >= 0.8)")

@@ -9,7 +9,9 @@ hand-built row. Alert types:
 - no_order_90d: a repeat customer (`no_order_min_purchases`+ order days) has not ordered
   for `no_order_days`+ days and the silence is unusual for it: P(alive) below
   `no_order_max_p_alive`, or a silence this long had a chance below
-  `no_order_max_silence_probability` had it kept buying at its own rate → automatic
+  `no_order_max_silence_probability` had it kept buying at its own rate; or a one-time
+  buyer in a population where `one_time_min_repeat_rate`+ of first-time buyers order
+  again (B2B accounts) whose return-curve P(alive) is below `no_order_max_p_alive` → automatic
   follow-up call;
 - p_alive_drop: a repeat customer's P(alive) was at or above `p_alive_threshold` at the
   previous run and is below it now → retention offer;
@@ -55,12 +57,17 @@ class AlertConfig(BaseModel):
         0.3, description="no_order_90d only when the silence is unusual: P(alive) below this"
     )
     no_order_max_silence_probability: float = Field(
-        0.03,
+        0.025,
         description="no_order_90d also when a silence this long was this unlikely for the "
         "customer's own rate (the evidence behind P(alive), without the population prior)",
     )
     no_order_min_purchases: int = Field(
         2, description="purchases (order days) that make a customer 'active' with a rhythm"
+    )
+    one_time_min_repeat_rate: float = Field(
+        0.9,
+        description="no_order_90d for a one-time buyer only in a population where at least "
+        "this share of first-time buyers order again (B2B accounts, not web one-off buyers)",
     )
     p_alive_threshold: float = Field(0.5, description="p_alive_drop: crossing below this")
     high_value_revenue_cny: float = Field(
@@ -128,6 +135,8 @@ INPUT_COLUMNS = {
     "customer_key": pl.Utf8,
     "p_alive": pl.Float64,
     "silence_probability": pl.Float64,
+    "population": pl.Utf8,
+    "population_repeat_rate": pl.Float64,
     "previous_p_alive": pl.Float64,
     "previous_as_of": pl.Date,
     "purchases": pl.Int64,
@@ -274,13 +283,11 @@ def _previous_scores(con: duckdb.DuckDBPyConnection, as_of: date) -> pl.DataFram
 def _no_order(row: dict, config: AlertConfig) -> tuple[str, str, str, float] | None:
     days = row["days_since_last_order"]
     alive, silence = row["p_alive"], row["silence_probability"]
-    if (
-        days is None
-        or days < config.no_order_days
-        or (row["purchases"] or 0) < config.no_order_min_purchases
-        or alive is None
-    ):
+    if days is None or days < config.no_order_days or alive is None:
         return None
+    purchases = row["purchases"] or 0
+    if purchases < config.no_order_min_purchases:
+        return _one_time_buyer_gone(row, config)
     unlikely = silence is not None and silence < config.no_order_max_silence_probability
     if alive >= config.no_order_max_p_alive and not unlikely:
         return None
@@ -292,6 +299,34 @@ def _no_order(row: dict, config: AlertConfig) -> tuple[str, str, str, float] | N
         f"no order for {days} days; {rhythm}; revenue 12 m {cny(row['revenue_12m_cny'])}; "
         f"P(alive) {alive:.0%}{chance}"
     )
+    return (
+        _value_severity(row["revenue_12m_cny"], config, base),
+        reason,
+        "churn risk: automatic follow-up call",
+        float(days),
+    )
+
+
+def _one_time_buyer_gone(row: dict, config: AlertConfig) -> tuple[str, str, str, float] | None:
+    """A single order and a long silence is a lost customer only where nearly every
+    first-time buyer orders again (a B2B account), not among web buyers who often buy
+    once; and only once the return curve says it is unlikely to come back."""
+    repeat_rate, alive, days = (
+        row["population_repeat_rate"],
+        row["p_alive"],
+        row["days_since_last_order"],
+    )
+    if (row["purchases"] or 0) != 1 or repeat_rate is None:
+        return None
+    if repeat_rate < config.one_time_min_repeat_rate or alive >= config.no_order_max_p_alive:
+        return None
+    population = row["population"] or "all"
+    reason = (
+        f"no order for {days} days; a single order so far, while {repeat_rate:.0%} of "
+        f"first-time {population} customers order again; revenue 12 m "
+        f"{cny(row['revenue_12m_cny'])}; P(alive) {alive:.0%}"
+    )
+    base = "high" if alive < 0.1 else "medium"
     return (
         _value_severity(row["revenue_12m_cny"], config, base),
         reason,

@@ -319,24 +319,42 @@ def one_time_buyer_p_alive(curve: ReturnCurve, days_since_first: np.ndarray) -> 
 
 
 # ---------------------------------------------------------------------------- customers
-@dataclass
-class ScoreResult:
-    as_of: date
-    scores: pl.DataFrame
+@dataclass(frozen=True)
+class PopulationFit:
+    """The models fitted on one customer population (see `population_of`)."""
+
+    customers: int
     bgnbd: BgNbdParams
     log_likelihood: float
     gamma_gamma: GammaGammaParams | None
     curve: ReturnCurve
+
+    @property
+    def repeat_rate(self) -> float:
+        """Share of this population's first-time buyers who order again (1 − S∞)."""
+        return 1.0 - self.curve.never
+
+
+@dataclass
+class ScoreResult:
+    as_of: date
+    scores: pl.DataFrame
+    fits: dict[str, PopulationFit]  # population -> its fitted models
     seconds: float
 
     def summary(self) -> str:
         repeat = self.scores.filter(pl.col("frequency") > 0)
         at_risk = self.scores.filter(pl.col("churn_probability") >= 0.5).height
+        fitted = "; ".join(
+            f"{name} ({fit.customers:,}): BG/NBD r={fit.bgnbd.r:.3f} "
+            f"alpha={fit.bgnbd.alpha:.2f} wk a={fit.bgnbd.a:.3f} b={fit.bgnbd.b:.3f}, "
+            f"repeat rate {fit.repeat_rate:.0%}"
+            for name, fit in self.fits.items()
+        )
         return (
             f"{self.scores.height:,} customers scored as of {self.as_of} "
             f"({repeat.height:,} repeat buyers; {at_risk:,} with churn probability >= 0.5); "
-            f"BG/NBD r={self.bgnbd.r:.3f} alpha={self.bgnbd.alpha:.2f} wk "
-            f"a={self.bgnbd.a:.3f} b={self.bgnbd.b:.3f}"
+            f"{fitted}"
         )
 
 
@@ -349,12 +367,14 @@ def latest_order_date(con: duckdb.DuckDBPyConnection) -> date | None:
 
 
 def load_purchases(con: duckdb.DuckDBPyConnection, as_of: date) -> pl.DataFrame:
-    """One row per customer and order day up to as_of: revenue that day (cancelled lines
-    left out; several orders the same day are one purchase, as the model counts them)."""
+    """One row per customer and order day up to as_of: revenue that day and whether it
+    had a B2B (ERP) order (cancelled lines left out; several orders the same day are one
+    purchase, as the model counts them)."""
     return con.sql(
         """
         SELECT customer_key, CAST(ordered_at AS DATE) AS order_date,
-               sum(coalesce(line_amount_cny, 0))::DOUBLE AS revenue_cny
+               sum(coalesce(line_amount_cny, 0))::DOUBLE AS revenue_cny,
+               bool_or(channel = 'b2b') AS is_b2b
         FROM marts.fct_order_lines
         WHERE customer_key <> '(unknown)' AND NOT coalesce(is_cancelled, false)
           AND CAST(ordered_at AS DATE) <= ?
@@ -384,8 +404,14 @@ def customer_summary(purchases: pl.DataFrame, as_of: date, recent_gaps: int = 12
         revenue_total_cny=pl.col("revenue_cny").sum(),
         first_order_revenue_cny=pl.col("revenue_cny").filter(pl.col("rank") == 1).sum(),
         days_to_second=pl.col("gap").filter(pl.col("rank") == 2).first(),
+        **(
+            {"is_b2b": pl.col("is_b2b").fill_null(False).any()}
+            if "is_b2b" in purchases.columns
+            else {}
+        ),
     )
     return summary.with_columns(
+        population=population_of(summary),
         frequency=(pl.col("purchases") - 1),
         recency_days=(pl.col("last_order_date") - pl.col("first_order_date"))
         .dt.total_days()
@@ -395,12 +421,44 @@ def customer_summary(purchases: pl.DataFrame, as_of: date, recent_gaps: int = 12
     ).sort("customer_key")
 
 
+POPULATIONS = ("b2b", "ecommerce")
+
+
+def population_of(summary: pl.DataFrame) -> pl.Expr:
+    """'b2b' for a customer with any ERP order (an account that buys on contract terms),
+    'ecommerce' for one that only buys on the marketplaces; 'all' when the purchases do
+    not say. The two buy so differently (a B2B account reorders every few weeks and
+    nearly always comes back; many web buyers never order twice) that one model fitted
+    on both misjudges each."""
+    if "is_b2b" not in summary.columns:
+        return pl.lit("all")
+    return pl.when(pl.col("is_b2b")).then(pl.lit("b2b")).otherwise(pl.lit("ecommerce"))
+
+
 def score_customers(
     summary: pl.DataFrame, as_of: date, config: ChurnConfig | None = None
 ) -> ScoreResult:
-    """Fit BG/NBD and Gamma-Gamma on the customer summary and score every customer."""
+    """Fit BG/NBD, Gamma-Gamma and the one-time-buyer curve per population (b2b,
+    ecommerce; one population when either has fewer than `min_customers` to fit on) and
+    score every customer with its own population's models."""
     config = config or ChurnConfig()
     started = time.perf_counter()
+    if "population" not in summary.columns:
+        summary = summary.with_columns(population=population_of(summary))
+    fit_counts = summary.group_by("population").agg((pl.col("T_days") > 0).sum())
+    if fit_counts.height > 1 and fit_counts["T_days"].min() < config.min_customers:
+        summary = summary.with_columns(population=pl.lit("all"))
+    frames, fits = [], {}
+    for (name,), part in summary.group_by("population", maintain_order=True):
+        frame, fits[name] = _score_population(part, as_of, config)
+        frames.append(frame)
+    scores = pl.concat(frames).sort("customer_key")
+    return ScoreResult(as_of, scores, dict(sorted(fits.items())), time.perf_counter() - started)
+
+
+def _score_population(
+    summary: pl.DataFrame, as_of: date, config: ChurnConfig
+) -> tuple[pl.DataFrame, PopulationFit]:
     x = summary["frequency"].to_numpy().astype(np.float64)
     t_x = summary["recency_days"].to_numpy() / DAYS_PER_WEEK
     T = summary["T_days"].to_numpy() / DAYS_PER_WEEK
@@ -458,6 +516,8 @@ def score_customers(
         pl.Series("churn_probability", np.round(1.0 - alive, 6)),
         pl.Series("p_alive", np.round(alive, 6)),
         pl.Series("p_alive_rule", np.where(one_time, "one_time_buyer_return_curve", "bgnbd")),
+        "population",
+        pl.lit(round(1.0 - curve.never, 6)).alias("population_repeat_rate"),
         pl.Series("silence_probability", np.round(silence, 6), nan_to_null=True),
         pl.Series("expected_purchases_90d", np.round(purchases_90, 4)),
         pl.Series("expected_next_order_date", next_order, dtype=pl.Date),
@@ -475,7 +535,8 @@ def score_customers(
         "median_recent_gap_days",
         "revenue_total_cny",
     )
-    return ScoreResult(as_of, scores, params, ll, gg, curve, time.perf_counter() - started)
+    fit = PopulationFit(int(np.sum(fit_rows)), params, ll, gg, curve)
+    return scores, fit
 
 
 def next_order_dates(

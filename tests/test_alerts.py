@@ -94,9 +94,52 @@ def test_no_order_on_silence_evidence_alone_names_the_chance() -> None:
     alert = only("no_order_90d", days_since_last_order=150, p_alive=0.6, silence_probability=0.01)
     assert alert is not None and "chance of such a silence if still buying 1.0%" in alert["reason"]
     assert (
-        only("no_order_90d", days_since_last_order=150, p_alive=0.6, silence_probability=0.031)
+        only("no_order_90d", days_since_last_order=150, p_alive=0.6, silence_probability=0.026)
         is None
     )
+
+
+def test_no_order_fires_on_a_b2b_account_that_never_ordered_again() -> None:
+    alert = only(
+        "no_order_90d",
+        purchases=1,
+        days_since_last_order=235,
+        p_alive=0.02,
+        silence_probability=None,
+        median_recent_gap_days=None,
+        population="b2b",
+        population_repeat_rate=0.98,
+        revenue_12m_cny=5563.0,
+    )
+    assert alert is not None
+    assert alert["reason"] == (
+        "no order for 235 days; a single order so far, while 98% of first-time b2b "
+        "customers order again; revenue 12 m 5.6 k CNY; P(alive) 2%"
+    )
+    assert alert["severity"] == "high" and alert["evidence_value"] == 235.0
+
+
+@pytest.mark.parametrize(
+    "near_miss",
+    [
+        # web buyers often buy once: a single order is no broken rhythm there
+        {"population": "ecommerce", "population_repeat_rate": 0.77},
+        # the return curve still gives it a fair chance to come back
+        {"p_alive": 0.31},
+        {"days_since_last_order": 89},
+    ],
+)
+def test_no_order_one_time_buyer_near_misses(near_miss: dict) -> None:
+    one_time_b2b = {
+        "purchases": 1,
+        "days_since_last_order": 235,
+        "p_alive": 0.02,
+        "silence_probability": None,
+        "median_recent_gap_days": None,
+        "population": "b2b",
+        "population_repeat_rate": 0.98,
+    }
+    assert only("no_order_90d", **(one_time_b2b | near_miss)) is None
 
 
 def test_p_alive_drop_fires_when_crossing_the_threshold_since_the_last_run() -> None:

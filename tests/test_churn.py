@@ -16,6 +16,7 @@ from conftest import query
 from ingest.load import ingest_extracts
 from models_ml.churn import (
     BgNbdParams,
+    ChurnConfig,
     GammaGammaParams,
     bgnbd_log_likelihood,
     customer_summary,
@@ -145,6 +146,52 @@ def test_scores_use_the_rule_for_one_time_buyers_and_predict_the_next_order() ->
     assert regular["median_recent_gap_days"] == 14
     assert regular["expected_next_order_date"] == start + timedelta(days=364)
     assert regular["p_alive"] > 0.9
+
+
+def test_b2b_accounts_and_web_buyers_get_their_own_models() -> None:
+    start = date(2024, 1, 1)
+    as_of = start + timedelta(days=355)
+    # B2B: 40 accounts ordering every 3-4 weeks, two that ordered once long ago
+    b2b = {f"B{i:03d}": list(range(i % 9, 350, 21 + i % 7)) for i in range(40)}
+    b2b |= {"B_ONCE_1": [20], "B_ONCE_2": [40]}
+    # web: 40 slow repeat buyers and 40 who bought once
+    web = {f"W{i:03d}": list(range(i % 30, 350, 60 + i % 20)) for i in range(40)}
+    web |= {f"W_ONCE_{i:02d}": [5 * i] for i in range(40)}
+    purchases = pl.concat(
+        [
+            _purchases(b2b, start).with_columns(is_b2b=pl.lit(True)),
+            _purchases(web, start).with_columns(is_b2b=pl.lit(False)),
+        ]
+    )
+    # a small test population: let the return curve run down to 5 customers at risk
+    config = ChurnConfig(one_time_tail_min_at_risk=5)
+    result = score_customers(customer_summary(purchases, as_of), as_of, config)
+    assert set(result.fits) == {"b2b", "ecommerce"}
+    assert result.fits["b2b"].customers == 42 and result.fits["ecommerce"].customers == 80
+    # nearly every first-time B2B account came back; half the web buyers did not
+    assert result.fits["b2b"].repeat_rate > 0.9 > 0.6 > result.fits["ecommerce"].repeat_rate
+    scores = result.scores
+    once = scores.filter(pl.col("customer_key") == "B_ONCE_1").row(0, named=True)
+    assert once["population"] == "b2b" and once["population_repeat_rate"] > 0.9
+    assert once["p_alive"] < 0.3  # 335 days of waiting, where accounts return within weeks
+    assert scores.filter(pl.col("customer_key").str.starts_with("W"))[
+        "population"
+    ].unique().to_list() == ["ecommerce"]
+
+
+def test_too_few_customers_of_one_kind_share_one_model() -> None:
+    start = date(2024, 1, 1)
+    as_of = start + timedelta(days=355)
+    web = {f"W{i:03d}": list(range(i % 30, 350, 40 + i % 20)) for i in range(30)}
+    purchases = pl.concat(
+        [
+            _purchases({"B1": [0, 30, 60]}, start).with_columns(is_b2b=pl.lit(True)),
+            _purchases(web, start).with_columns(is_b2b=pl.lit(False)),
+        ]
+    )
+    result = score_customers(customer_summary(purchases, as_of), as_of)
+    assert set(result.fits) == {"all"} and result.fits["all"].customers == 31
+    assert result.scores["population"].unique().to_list() == ["all"]
 
 
 def test_an_overdue_customer_gets_the_models_wait_and_a_lost_one_no_date() -> None:
