@@ -283,8 +283,8 @@ def test_customers_stage_writes_scores_and_alerts_idempotently(warehouse: Path) 
 
 @pytest.mark.slow
 def test_churn_alerts_find_the_generators_churners(warehouse: Path) -> None:
-    """A sanity floor on a tiny world (8 true churners); the 0.8 target is measured at
-    scale 1 by bench/churn.py (docs/CHURN.md has the figures)."""
+    """A sanity floor on a tiny world (8 true churners); the 0.8 target is asserted at
+    scale 1 by tests/test_churn_scale1.py (docs/CHURN.md has the figures)."""
     spec = importlib.util.spec_from_file_location(
         "bench_churn", Path(__file__).parents[1] / "bench" / "churn.py"
     )
