@@ -19,7 +19,8 @@ text never reaches the SQL.
 A customer rule is evaluated on every customer as of the run date; an order rule (any
 `order.` field) on the orders of the last `order_window_days` days, and a customer
 triggers it once (its latest matching order). Output, one row per customer × rule:
-`ml.rule_actions` (customer_key, rule_id, action, reason, triggered_at).
+`ml.rule_actions` (customer_key, rule_id, action, reason, triggered_at). Without
+`--rules` the shipped `models_ml/default_rules.yaml` runs.
 """
 
 from __future__ import annotations
