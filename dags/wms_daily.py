@@ -128,7 +128,8 @@ def wms_daily():
     **One writer**: DuckDB allows one writing process, so every task that opens the
     warehouse runs in the pool `wmsight_duckdb` (create it with 1 slot:
     `airflow pools set wmsight_duckdb 1 "DuckDB has one writer"`) and holds the warehouse's
-    file lock, which also keeps a `wmsight run` on the same host out.
+    file lock, which also keeps a `wmsight run` on the same host out. The forecast tasks
+    are the exception: they hold the lock only to read and to write, and fit in parallel.
 
     Paths come from `WMSIGHT_EXTRACTS_DIR`, `WMSIGHT_DB_PATH`, `WMSIGHT_FEEDS_DIR` (see
     `wmsight/config.py`). `dags/README.md` says how to run it locally and at scale.
@@ -185,16 +186,19 @@ def wms_daily():
             ).fetchall()
         return [w for (w,) in rows]
 
-    @task(pool=POOL, map_index_template="{{ task.op_kwargs['warehouse'] }}")
+    # Not in the one-slot pool: a forecast task holds the file lock only to read its inputs
+    # and to write its warehouse's rows, so the mapped tasks fit in parallel.
+    @task(map_index_template="{{ task.op_kwargs['warehouse'] }}")
     def forecast(warehouse: str, as_of: str | None) -> dict:
         from models_ml.forecast import run_forecast
-        from wmsight.runner import warehouse_lock
 
         context = _context(as_of)
-        with warehouse_lock(
-            context.db_path, f"airflow wms_daily forecast {warehouse}", LOCK_WAIT_SECONDS
-        ):
-            result = run_forecast(context.db_path, warehouses=[warehouse], as_of=context.as_of)
+        result = run_forecast(
+            context.db_path,
+            warehouses=[warehouse],
+            as_of=context.as_of,
+            lock_wait_seconds=LOCK_WAIT_SECONDS,
+        )
         print(result.summary())
         return {"summary": result.summary(), "series": result.series}
 

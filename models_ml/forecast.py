@@ -34,6 +34,7 @@ import os
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from multiprocessing import forkserver, get_context
@@ -653,18 +654,28 @@ def run_forecast(
     as_of: date | None = None,
     config: ForecastConfig = ForecastConfig(),
     on_progress: Callable[[int, int], None] | None = None,
+    lock_wait_seconds: float | None = None,
 ) -> ForecastRun:
-    """Forecast every series of the given warehouses (default: all) and store the result."""
+    """Forecast every series of the given warehouses (default: all) and store the result.
+
+    `lock_wait_seconds` None: the caller holds the warehouse lock (`wmsight run`). A
+    number: take the lock (waiting up to that long) only to read the inputs and again
+    to write the result, so per-warehouse runs fit in parallel with no lock and no open
+    DuckDB connection; the write replaces only their warehouses' rows."""
     started = time.perf_counter()
     db_path = Path(db_path)
     if (config.workers or os.cpu_count() or 1) > 1:
         _worker_context()  # start the workers' server now: its imports overlap the reading
-    with duckdb.connect(str(db_path), read_only=True) as con:
+    with (
+        _locked(db_path, "forecast: reading inputs", lock_wait_seconds),
+        duckdb.connect(str(db_path), read_only=True) as con,
+    ):
         inputs = load_inputs(con, as_of, warehouses, config.include_cancelled)
     tables = build_forecasts(inputs, config, on_progress)
     if warehouses:  # a warehouse without any demand still has its old rows cleared
         tables.warehouses = sorted(set(tables.warehouses) | set(warehouses))
-    write_forecasts(db_path, tables)
+    with _locked(db_path, "forecast: writing " + ",".join(tables.warehouses), lock_wait_seconds):
+        write_forecasts(db_path, tables)
     acc = tables.forecast_accuracy.filter(pl.col("n_origins") > 0)
     actual = acc["actual_sum"].sum() or 0.0
     return ForecastRun(
@@ -677,3 +688,12 @@ def run_forecast(
         baseline_wape=(acc["baseline_abs_error_sum"].sum() / actual) if actual else math.nan,
         seconds=time.perf_counter() - started,
     )
+
+
+def _locked(db_path: Path, purpose: str, wait_seconds: float | None):
+    """The warehouse's write lock for one step, or nothing when the caller holds it."""
+    if wait_seconds is None:
+        return nullcontext()
+    from wmsight.runner import warehouse_lock  # the CLI package; models_ml does not need it
+
+    return warehouse_lock(db_path, purpose, wait_seconds)

@@ -277,3 +277,67 @@ def test_one_warehouse_is_rewritten_alone_and_reruns_change_nothing(world: Path)
     run_forecast(world, warehouses=[target], as_of=earlier, config=config)
     again = _table(world, "SELECT * FROM ml.demand_forecast ORDER BY ALL")
     assert again.equals(after)  # same inputs, same rows, nothing duplicated
+
+
+def test_fitting_holds_no_lock_and_no_connection(world: Path) -> None:
+    """While series are fitted, another process could take the lock and open the file."""
+    from wmsight.runner import warehouse_lock
+
+    checks = []
+
+    def check_free(done: int, total: int) -> None:
+        if checks:
+            return
+        with warehouse_lock(world, "test: taken while fitting"):  # wait 0: raises if held
+            duckdb.connect(str(world)).close()  # read-write: fails beside an open read-only one
+        checks.append(done)
+
+    run_forecast(
+        world, config=ForecastConfig(workers=1), on_progress=check_free, lock_wait_seconds=5
+    )
+    assert checks
+
+
+PER_WAREHOUSE = """
+import sys
+from pathlib import Path
+from models_ml.forecast import ForecastConfig, run_forecast
+run_forecast(Path(sys.argv[1]), warehouses=sys.argv[2].split(","),
+             config=ForecastConfig(workers=1), lock_wait_seconds=120)
+"""
+
+
+def test_per_warehouse_runs_in_parallel_processes_equal_one_run(world: Path) -> None:
+    import subprocess
+    import sys
+
+    run_forecast(world, config=ForecastConfig(workers=1))
+    tables = ("demand_forecast", "forecast_series", "forecast_accuracy")
+    together = {t: _rows(world, t) for t in tables}
+    together_overall = _rows(world, "forecast_accuracy_overall")
+    with duckdb.connect(str(world)) as con:  # start from nothing, so both runs must write
+        for t in tables:
+            con.execute(f"DELETE FROM ml.{t}")
+    warehouses = sorted(together["forecast_series"]["warehouse_id"].unique().to_list())
+    half = len(warehouses) // 2
+    parts = [warehouses[:half], warehouses[half:]]
+    processes = [
+        subprocess.Popen([sys.executable, "-c", PER_WAREHOUSE, str(world), ",".join(part)])
+        for part in parts
+    ]
+    assert [p.wait(timeout=600) for p in processes] == [0, 0]
+    for t in tables:
+        assert _rows(world, t).equals(together[t]), t
+    # the totals are recomputed after each write; DuckDB's parallel sums may differ in
+    # the last bits, so they are compared to 1e-12
+    overall = _rows(world, "forecast_accuracy_overall")
+    assert overall.drop(pl.col(pl.Float64)).equals(together_overall.drop(pl.col(pl.Float64)))
+    for column in overall.select(pl.col(pl.Float64)).columns:
+        np.testing.assert_allclose(
+            overall[column].to_numpy(), together_overall[column].to_numpy(), rtol=1e-12
+        )
+
+
+def _rows(db_path: Path, table: str) -> pl.DataFrame:
+    timing = " EXCLUDE (fit_seconds)" if table == "forecast_accuracy" else ""  # wall clock
+    return _table(db_path, f"SELECT *{timing} FROM ml.{table} ORDER BY ALL")

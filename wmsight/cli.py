@@ -72,6 +72,16 @@ def _writing(db_path: Path, purpose: str) -> Iterator[None]:
         raise typer.Exit(code=2) from error
 
 
+@contextmanager
+def _lock_busy_exits() -> Iterator[None]:
+    """For commands that take the lock themselves, step by step: busy exits like _writing."""
+    try:
+        yield
+    except WarehouseBusy as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(code=2) from error
+
+
 def _setup_logging(level: str) -> None:
     logging.basicConfig(
         level=level.upper(),
@@ -212,21 +222,29 @@ def forecast(
     workers: Annotated[
         int | None, typer.Option(min=1, help="Worker processes (default: one per CPU).")
     ] = None,
+    lock_wait: Annotated[
+        float,
+        typer.Option(
+            min=0,
+            help="Seconds to wait for the warehouse lock to read inputs and to write results "
+            "(fitting holds no lock).",
+        ),
+    ] = 120.0,
 ) -> None:
     """Forecast demand per warehouse × SKU for the next 8 weeks into the ml schema.
 
     Every series is classified (smooth, erratic, intermittent, lumpy, new, discontinued),
     routed to Prophet, Croston SBA / TSB or a category profile, and backtested against
     seasonal naive; ml.forecast_series says which model each series got and why. Only
-    the given warehouses' rows are replaced, so one run per warehouse works in parallel
-    pipelines.
+    the given warehouses' rows are replaced, and the warehouse lock is held only to read
+    the inputs and to write the results, so runs for different warehouses fit in parallel.
     """
     from models_ml.forecast import ForecastConfig, run_forecast
 
     settings = load_settings(db_path=db)
     _setup_logging(settings.log_level)
     with (
-        _writing(settings.db_path, "wmsight forecast"),
+        _lock_busy_exits(),
         Progress(
             TextColumn("{task.description}"),
             BarColumn(),
@@ -243,6 +261,7 @@ def forecast(
             as_of=date.fromisoformat(as_of) if as_of else None,
             config=ForecastConfig(workers=workers),
             on_progress=lambda done, total: progress.update(task, completed=done, total=total),
+            lock_wait_seconds=lock_wait,
         )
     console.print(f"{result.summary()} in {result.seconds:.1f} s")
 
