@@ -197,10 +197,7 @@ def _read_csv_duckdb(
             readable = Path(tmp) / "utf8.csv"
             readable.write_text(decoded.text, encoding="utf-8")
         try:
-            con.execute(
-                "DROP TABLE IF EXISTS wm_rejects; DROP TABLE IF EXISTS wm_reject_scans"
-            ).fetchall()
-            records = _load_records(con, readable, columns)
+            records = _load_records(con, readable, columns)  # (drops the last rejects first)
         except duckdb.Error:
             return None
     rejected = con.execute(
@@ -418,23 +415,31 @@ def read_jsonl(
         top_level.add(items.json_field)
     known = ", ".join(map(literal, sorted(top_level)))
     structure = literal(json.dumps(_json_structure(contract)))
-    items_type = f"json_type(line, {literal('$.' + items.json_field)})" if items else "NULL"
+    items_sql = f"j.{ident(items.json_field)}" if items else "NULL"
+    # The type of the items matters only for an order without any (validate: items_required),
+    # so only such lines are parsed once more to ask for it.
+    items_type = (
+        f"CASE WHEN coalesce(len({items_sql}), 0) = 0 "
+        f"THEN json_type(line, {literal('$.' + items.json_field)}) END"
+        if items
+        else "NULL"
+    )
     # One pass parses every line that holds a JSON object: into a struct of text values
     # (numbers keep their written form), its unknown top-level keys (a row that has one
-    # keeps its whole line in `_extra`) and the type of its items. The text of the lines
-    # stays in Arrow: only malformed rows and `_extra` need it here. (A line break at the
-    # end of a line is whitespace to JSON and to the blank test.)
+    # keeps its whole line in `_extra`) and, for an order without items, their type. The
+    # text of the lines stays in Arrow: only malformed rows and `_extra` need it here. (A
+    # line break at the end of a line is whitespace to JSON and to the blank test.)
     con.register("wm_jsonl_arrow", table)
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE wm_json AS
         SELECT _line, ok, j, _unknown_keys,
                CASE WHEN len(_unknown_keys) > 0 THEN {_without_break_sql("line")} END AS _extra,
-               _items_type, CASE WHEN NOT ok THEN {_without_break_sql("line")} END AS malformed
+               CASE WHEN ok THEN {items_type} END AS _items_type,
+               CASE WHEN NOT ok THEN {_without_break_sql("line")} END AS malformed
         FROM (SELECT _line, line, ok,
                      CASE WHEN ok THEN from_json(line, {structure}) END AS j,
                      CASE WHEN ok THEN list_filter(json_keys(line), lambda k: k NOT IN ({known}))
-                        END AS _unknown_keys,
-                     CASE WHEN ok THEN {items_type} END AS _items_type
+                        END AS _unknown_keys
               FROM (SELECT _line, line, {_OBJECT_LINE} AS ok
                     FROM wm_jsonl_arrow WHERE NOT regexp_full_match(line, '\\s*')))"""
     )
@@ -462,7 +467,6 @@ def read_jsonl(
         f"j.{'.'.join(ident(p) for p in (c.json_path or (c.name,)))} AS {ident(c.name)}"
         for c in contract.columns
     )
-    items_sql = f"j.{ident(items.json_field)}" if items else "NULL"
     con.execute(
         f"""CREATE OR REPLACE TEMP VIEW wm_src AS
         SELECT _line, {columns}, _extra, coalesce(len({items_sql}), 0) AS _item_count,
