@@ -20,8 +20,11 @@ Methods
 
 from __future__ import annotations
 
+import json
 import logging
 import math
+import os
+import tempfile
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -161,6 +164,34 @@ def _prophet(weekly: bool, n_days: int, n_train: int, with_promo: bool, holidays
     return model
 
 
+def _fit(model, history) -> None:
+    """Fit with the data handed to CmdStan as JSON written by `json.dumps`.
+
+    cmdstanpy writes a dict of inputs with json's pure-Python encoder (without ujson),
+    a third of a Prophet fit's time here; the C encoder writes the same text, so CmdStan
+    reads the same numbers and the fit is unchanged."""
+    optimize = model.stan_backend.model.optimize
+
+    def optimize_from_files(data, inits, **kwargs):
+        with tempfile.TemporaryDirectory(prefix="wmsight-stan-") as tmp:
+            data_path, inits_path = os.path.join(tmp, "data.json"), os.path.join(tmp, "inits.json")
+            for path, values in ((data_path, data), (inits_path, inits)):
+                with open(path, "w") as handle:
+                    handle.write(json.dumps({k: _plain(v) for k, v in values.items()}))
+            return optimize(data=data_path, inits=inits_path, **kwargs)
+
+    model.stan_backend.model.optimize = optimize_from_files
+    model.fit(history, **FIT_ARGS)
+
+
+def _plain(value):
+    """What stanio would write: numbers and nested lists (booleans as integers)."""
+    array = np.asarray(value)
+    if array.dtype == bool:
+        array = array.astype(np.int64)
+    return array.tolist()
+
+
 def prophet_daily(y: np.ndarray, start: date, promo: np.ndarray, h: int) -> np.ndarray:
     import pandas as pd
 
@@ -173,7 +204,7 @@ def prophet_daily(y: np.ndarray, start: date, promo: np.ndarray, h: int) -> np.n
         history["promo"] = promo[:n]
         future["promo"] = promo[n : n + h]
     model = _prophet(False, n, n, with_promo, _HOLIDAYS)
-    model.fit(history, **FIT_ARGS)
+    _fit(model, history)
     return model.predict(future)["yhat"].to_numpy()
 
 
@@ -220,7 +251,7 @@ def prophet_weekly(
         future["promo"] = promo_blocks[n_blocks:]
     holidays = _weekly_holidays(first_block, n_blocks + h_blocks)
     model = _prophet(True, n, n_blocks, with_promo, holidays)
-    model.fit(history, **FIT_ARGS)
+    _fit(model, history)
     per_block = np.clip(model.predict(future)["yhat"].to_numpy(), 0, None)
     first_day = start + timedelta(days=n)
     weekdays = (np.arange(7 * h_blocks) + first_day.weekday()) % 7
