@@ -7,6 +7,8 @@
 - Control-character scan: the lines it reports are exactly the lines the suite's regex
   finds a control character on.
 - JSON Lines split with numpy: the same lines as splitting the text.
+- CSV records split in one pass: the same records as the record-by-record loop, which
+  alone decides about malformed ones.
 - A whole dirty generated world loads the same either way.
 """
 
@@ -35,6 +37,8 @@ from ingest.readers import (
     _OBJECT_LINE,
     _line_array,
     _physical_lines,
+    _split_records,
+    _split_records_carefully,
     _without_break,
     _without_break_sql,
     control_char_lines,
@@ -249,6 +253,24 @@ def test_lines_split_from_bytes_are_the_lines_split_from_text(con) -> None:
                 [lines],
             ).fetchall()[0][0]
             assert (sql or []) == _physical_lines(text), (encoding, text)
+
+
+def test_one_pass_csv_split_gives_the_careful_records_or_leaves_it_to_them() -> None:
+    rng = random.Random(11)
+    pieces = ["a", "中文", ",", ",", '"', '""', "\n", "\n", " ", "\t", "\r", "b,c", '"x\ny"']
+    texts = ['a,b\n"1\n2",3\n\n4,5', 'a,b\n"x""y",z\n  \n1,2', 'a,b\n1,"2\n3\n"', "a,b\n1,2\n"]
+    texts += ["a,b\n" + "".join(rng.choices(pieces, k=rng.randint(1, 40))) for _ in range(3000)]
+    one_pass, multi_line = 0, 0
+    for text in texts:
+        lines = _physical_lines(text)
+        careful = _split_records_carefully(lines, 2)
+        fast = _split_records(lines, 2)
+        if fast is not None:
+            one_pass += 1
+            multi_line += any("\n" in record for record in fast[2].values())
+            assert (*fast, []) == careful, text
+    assert one_pass > 100 and multi_line > 5  # the one pass settles many, multi-line too
+    assert _split_records(_physical_lines(texts[0]), 2) is not None
 
 
 def test_object_line_test_agrees_with_asking_for_the_type(con) -> None:
