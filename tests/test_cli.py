@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date, timedelta
 from pathlib import Path
 
 from conftest import query
@@ -105,6 +106,29 @@ def test_runner_stops_at_the_first_failing_stage(tmp_path: Path) -> None:
     assert ran == ["fine"]
     assert [s.status for s in report.stages] == ["ok", "failed"]
     assert report.failed.name == "b" and "the disk is full" in report.failed.error
+
+
+def test_every_stage_after_ingest_runs_as_of_the_drop_it_just_loaded(
+    extracts: Path, db_path: Path, tmp_path: Path
+) -> None:
+    from wmsight.stages import ingest_stage
+
+    seen = []
+
+    def record(context: RunContext) -> StageOutcome:
+        seen.append(context.as_of.isoformat())
+        return StageOutcome("ok")
+
+    stages = [Stage("ingest", "", ingest_stage), Stage("after", "", record)]
+    context = RunContext(extracts, db_path, tmp_path / "feeds")
+    later = (date.fromisoformat(DROP) + timedelta(days=1)).isoformat()
+    write_csv(extracts, DROP, "erp/products.csv", [good("erp/products.csv")])
+    run_stages(context, stages)
+    # the next day's run: the warehouse already holds yesterday's drop when it starts
+    write_csv(extracts, later, "erp/products.csv", [good("erp/products.csv", sku="SKU-2")])
+    report = run_stages(context, stages)
+    assert seen == [DROP, later]
+    assert report.as_of.isoformat() == later
 
 
 def test_generate_then_run_on_the_demo_world(tmp_path: Path) -> None:

@@ -96,13 +96,15 @@ def run_stages(
 ) -> RunReport:
     """Run stages in order; stop at the first failure and report it (never raise past here)."""
     report = RunReport()
+    as_of_given = context.as_of is not None
     for stage in stages:
         if on_start is not None:
             on_start(stage)
         started = time.perf_counter()
         try:
-            if context.as_of is None:
-                # every stage after ingest sees the same run date: the latest drop loaded
+            if not as_of_given:
+                # the run date is the latest drop loaded, read again before every stage:
+                # the ingest stage may have just loaded a newer drop
                 context = replace(context, as_of=latest_drop_date(context.db_path))
             report.as_of = context.as_of
             outcome = stage.run(context)
