@@ -25,6 +25,8 @@ from data_contracts.feeds import FEEDS_BY_NAME, FeedContractViolation, validate_
 from wmsight.publish import (
     LATEST,
     MANIFEST,
+    READER_GRACE_SECONDS,
+    SUPERSEDED_DIR,
     PublishError,
     apply_retention,
     latest_drop_date,
@@ -111,6 +113,11 @@ def test_feeds_are_published_with_a_manifest_and_skips_are_explained(tmp_path: P
     assert "churn_probability" in run["feeds"]["customer_360"]["note"]
 
 
+def publications(feeds: Path) -> set[str]:
+    """The publication folders (finished or not) under the feeds root."""
+    return {p.name for p in (feeds / ".runs").iterdir() if p.name != SUPERSEDED_DIR}
+
+
 def test_rerunning_an_as_of_date_gives_identical_feeds_and_one_folder(tmp_path: Path) -> None:
     db = make_warehouse(tmp_path / "w.duckdb")
     feeds = tmp_path / "feeds"
@@ -119,7 +126,21 @@ def test_rerunning_an_as_of_date_gives_identical_feeds_and_one_folder(tmp_path: 
     assert first["run_id"] != second["run_id"]
     for name, feed in first["feeds"].items():
         assert second["feeds"][name].get("sha256") == feed.get("sha256"), name
-    assert len(list((feeds / ".runs").iterdir())) == 1  # the replaced publication is gone
+    # the replaced publication stays for readers that resolved the link just before the
+    # switch, and the first publication after the grace period removes it
+    assert publications(feeds) == {
+        f"2025-11-30.{first['run_id']}",
+        f"2025-11-30.{second['run_id']}",
+    }
+    marker = feeds / ".runs" / SUPERSEDED_DIR / f"2025-11-30.{first['run_id']}"
+    old = time.time() - READER_GRACE_SECONDS - 1
+    os.utime(marker, (old, old))
+    third = manifest(publish_feeds(db, feeds, as_of=date(2025, 11, 29)).folder)
+    assert publications(feeds) == {
+        f"2025-11-30.{second['run_id']}",
+        f"2025-11-29.{third['run_id']}",
+    }
+    assert not marker.exists()
 
 
 def test_a_contract_violation_blocks_the_whole_publication(tmp_path: Path) -> None:
@@ -187,7 +208,7 @@ def test_retention_keeps_the_newest_runs_and_latest(tmp_path: Path) -> None:
         "2025-11-29",
         LATEST,
     ]
-    assert len(list((feeds / ".runs").iterdir())) == 2
+    assert len(publications(feeds)) == 2
     # re-running an older date publishes it but does not move latest back in time
     publish_feeds(db, feeds, as_of=date(2025, 11, 28))
     assert os.readlink(feeds / LATEST) == "2025-11-29"
@@ -221,7 +242,7 @@ def test_a_killed_publication_never_leaves_latest_half_written(tmp_path: Path) -
     # the next publication cleans up what the killed ones left
     publish_feeds(db, feeds)
     assert manifest(feeds / LATEST)["as_of"] == "2025-11-30"
-    assert len(list((feeds / ".runs").iterdir())) == 2
+    assert len(publications(feeds)) == 2  # 2025-11-29 and 2025-11-30; no leftovers
     assert not list(feeds.glob(".*.tmp"))
 
 

@@ -10,8 +10,10 @@ A publication is written to a hidden folder, every file fsynced, then made visib
 switching the `<as-of>` link and then `latest` — each switch an atomic rename of a
 symlink. A reader therefore sees either the previous publication or the new one, never
 half of one; a killed run leaves an unreferenced folder that the next publication
-removes. Every feed is checked against its contract (`data_contracts.feeds`) before
-anything is written: one broken feed stops the publication and `latest` stays put.
+removes. The old version of a re-run date stays READER_GRACE_SECONDS longer, for readers
+that resolved the link just before the switch. Every feed is checked against its
+contract (`data_contracts.feeds`) before anything is written: one broken feed stops the
+publication and `latest` stays put.
 
 A feed whose inputs do not exist (no stock snapshots, no CRM, a stage not run) is not
 written at all: the manifest lists it as skipped with the reason, so nobody mistakes an
@@ -25,6 +27,7 @@ import json
 import logging
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -47,6 +50,10 @@ from wmsight.runner import latest_drop_date
 log = logging.getLogger(__name__)
 
 RUNS_DIR = ".runs"
+# Markers (`.runs/.superseded/<publication>`) of publications that a link stopped naming:
+# a reader that resolved the old link may still be reading one, so it is kept this long.
+SUPERSEDED_DIR = ".superseded"
+READER_GRACE_SECONDS = 600.0
 LATEST = "latest"
 MANIFEST = "_manifest.json"
 # A CSV cell starting with one of these is a formula to a spreadsheet (OWASP CSV injection).
@@ -392,16 +399,38 @@ def _run_dates(root: Path) -> list[date]:
     return sorted(dates)
 
 
+def _mark_superseded(root: Path, link: Path) -> None:
+    """Note when a re-run of its date makes `link` stop naming its publication."""
+    if not link.is_symlink():
+        return
+    marker = root / RUNS_DIR / SUPERSEDED_DIR / Path(os.readlink(link)).name
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.touch()
+
+
 def _remove_unreferenced(root: Path) -> None:
-    """Publications no link points at: old versions of a re-run date, killed runs."""
+    """Publications no link points at: killed runs (never visible) and dates past retention
+    at once; the old version of a re-run date once readers had READER_GRACE_SECONDS (the
+    re-run moved `latest` under them: a reader that resolved it just before reads on)."""
     runs = root / RUNS_DIR
     if not runs.is_dir():
         return
     links = [entry for entry in root.iterdir() if entry.is_symlink() and entry.name != LATEST]
     referenced = {os.readlink(link) for link in links}
+    markers = runs / SUPERSEDED_DIR
+    now = time.time()
     for folder in runs.iterdir():
-        if f"{RUNS_DIR}/{folder.name}" not in referenced:
-            shutil.rmtree(folder, ignore_errors=True)
+        if folder.name == SUPERSEDED_DIR or f"{RUNS_DIR}/{folder.name}" in referenced:
+            continue
+        marker = markers / folder.name
+        if marker.exists() and now - marker.stat().st_mtime < READER_GRACE_SECONDS:
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        marker.unlink(missing_ok=True)
+    if markers.is_dir():
+        for marker in markers.iterdir():
+            if not (runs / marker.name).exists():
+                marker.unlink(missing_ok=True)
     for stray in root.glob(".*.tmp"):  # a link switch killed half way
         stray.unlink(missing_ok=True)
 
@@ -473,6 +502,7 @@ def write_publication(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     # Visible from here: first the run date, then `latest` (only ever forward in time).
+    _mark_superseded(root, root / as_of.isoformat())
     _switch_link(root / as_of.isoformat(), f"{RUNS_DIR}/{name}")
     latest = root / LATEST
     current = os.readlink(latest) if latest.is_symlink() else None
