@@ -38,7 +38,8 @@ lint: setup
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 
-bench: setup  ## ingest throughput against DuckDB's bare read_csv
+bench: setup  ## the pipeline per stage at scale 1 and 10, ingest against bare read_csv
+	$(RUN) python bench/pipeline.py --scales 1 10
 	$(RUN) python bench/ingest.py
 
 clean:
