@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -129,52 +128,3 @@ def test_every_stage_after_ingest_runs_as_of_the_drop_it_just_loaded(
     report = run_stages(context, stages)
     assert seen == [DROP, later]
     assert report.as_of.isoformat() == later
-
-
-def test_generate_then_run_on_the_demo_world(tmp_path: Path) -> None:
-    extracts = tmp_path / "extracts"
-    generated = runner.invoke(
-        app,
-        [
-            "generate",
-            "--out",
-            str(extracts),
-            "--scale",
-            "0.02",
-            "--days",
-            "120",
-            "--delta-drops",
-            "1",
-            "--seed",
-            "5",
-        ],
-    )
-    assert generated.exit_code == 0, generated.output
-    assert "wrote 2 drop(s)" in words(generated.output)
-    db_path = tmp_path / "w.duckdb"
-    ran = runner.invoke(
-        app,
-        [
-            "run",
-            "--extracts",
-            str(extracts),
-            "--db",
-            str(db_path),
-            "--feeds",
-            str(tmp_path / "feeds"),
-        ],
-    )
-    assert ran.exit_code == 0, ran.output
-    [(loaded,)] = query(db_path, "SELECT sum(rows_loaded) FROM raw.load_log")
-    assert loaded > 1000
-    assert query(db_path, "SELECT count(*) FROM raw.quarantine") == [(0,)]
-    # the run ends by publishing the feeds its data supports, from a real dbt build
-    manifest = json.loads((tmp_path / "feeds" / "latest" / "_manifest.json").read_text())
-    assert manifest["as_of"] == max(
-        p.name for p in extracts.iterdir() if not p.name.startswith("_")
-    )
-    published = {n for n, f in manifest["feeds"].items() if f["status"] == "published"}
-    assert {"kpi_daily", "customer_360"} <= published
-    for name in published:
-        assert (tmp_path / "feeds" / "latest" / f"{name}.parquet").is_file()
-    assert "publish" in ran.output
