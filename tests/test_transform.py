@@ -185,6 +185,129 @@ def test_daily_kpis_cover_every_metric_per_warehouse_and_company_wide(warehouse:
     ) == {("satisfaction_rate", 0.9), ("fulfillment_hours_avg", 48.0)}
 
 
+# Each KPI straight from the facts by its FEEDS.md definition, per group of warehouses
+# (`groups`: warehouse_id -> grp) and channel; inventory metrics have no channel.
+KPIS_FROM_FACTS = """
+WITH lines AS (
+    SELECT l.*, g.grp FROM marts.fct_order_lines AS l JOIN groups AS g USING (warehouse_id)
+),
+orders AS (
+    SELECT order_id, any_value(warehouse_id) AS warehouse_id, any_value(channel) AS channel,
+           max(delivered_at) AS delivered_at, bool_and(is_on_time) AS is_on_time
+    FROM marts.fct_order_lines GROUP BY order_id
+),
+fill AS (
+    SELECT CAST(shipped_at AS DATE) AS date, grp, channel, 'fill_rate' AS metric,
+           sum(shipped_qty) / sum(ordered_qty) AS value
+    FROM lines WHERE shipped_at IS NOT NULL GROUP BY ALL
+),
+on_time AS (
+    SELECT CAST(delivered_at AS DATE), g.grp, channel, 'on_time_rate',
+           avg(CAST(is_on_time AS INTEGER))
+    FROM orders JOIN groups AS g USING (warehouse_id)
+    WHERE delivered_at IS NOT NULL AND is_on_time IS NOT NULL GROUP BY ALL
+),
+returned AS (
+    SELECT CAST(r.requested_at AS DATE) AS date, g.grp, o.channel,
+           sum(r.returned_qty) AS returned_qty
+    FROM staging.stg_erp__returns AS r JOIN orders AS o ON o.order_id = r.order_ref
+    JOIN groups AS g ON g.warehouse_id = coalesce(r.warehouse_id, o.warehouse_id)
+    GROUP BY ALL
+),
+return_rate AS (
+    SELECT returned.date, returned.grp, returned.channel, 'return_rate',
+           any_value(returned.returned_qty) / sum(lines.shipped_qty)
+    FROM returned JOIN lines
+      ON lines.grp = returned.grp AND lines.channel = returned.channel
+      AND CAST(lines.shipped_at AS DATE) BETWEEN returned.date - 29 AND returned.date
+    GROUP BY ALL
+),
+feedback AS (
+    SELECT f.submitted_on AS date, g.grp, f.order_channel AS channel,
+           avg(CAST(f.is_satisfied AS INTEGER)) AS satisfaction_rate,
+           (avg(CAST(f.nps_group = 'promoter' AS INTEGER))
+            - avg(CAST(f.nps_group = 'detractor' AS INTEGER))) * 100 AS nps
+    FROM marts.fct_feedback AS f JOIN groups AS g USING (warehouse_id) GROUP BY ALL
+),
+stock AS (
+    SELECT p.position_date AS date, g.grp, sum(p.on_hand * d.unit_cost_cny) AS value
+    FROM marts.fct_inventory_daily AS p JOIN groups AS g USING (warehouse_id)
+    JOIN marts.dim_product AS d USING (sku) GROUP BY ALL
+),
+cogs AS (
+    SELECT CAST(shipped_at AS DATE) AS date, grp, sum(shipped_qty * d.unit_cost_cny) AS cogs
+    FROM lines JOIN marts.dim_product AS d ON d.sku = lines.shipped_sku
+    WHERE shipped_at IS NOT NULL AND shipped_qty > 0 GROUP BY ALL
+),
+stock_windows AS (
+    SELECT s.date, s.grp, s.value,
+           (SELECT coalesce(sum(c.cogs), 0) FROM cogs AS c
+            WHERE c.grp = s.grp AND c.date BETWEEN s.date - 364 AND s.date) AS cogs_365d,
+           (SELECT coalesce(sum(c.cogs), 0) FROM cogs AS c
+            WHERE c.grp = s.grp AND c.date BETWEEN s.date - 89 AND s.date) AS cogs_90d,
+           (SELECT avg(w.value) FROM stock AS w
+            WHERE w.grp = s.grp AND w.date BETWEEN s.date - 364 AND s.date) AS avg_value_365d
+    FROM stock AS s
+)
+SELECT * FROM fill UNION ALL SELECT * FROM on_time UNION ALL SELECT * FROM return_rate
+UNION ALL SELECT date, grp, channel, 'satisfaction_rate', satisfaction_rate FROM feedback
+UNION ALL SELECT date, grp, channel, 'nps', nps FROM feedback
+UNION ALL SELECT date, grp, NULL, 'inventory_turnover', cogs_365d / avg_value_365d
+    FROM stock_windows WHERE avg_value_365d <> 0
+UNION ALL SELECT date, grp, NULL, 'days_of_inventory', value * 90 / cogs_90d
+    FROM stock_windows WHERE cogs_90d <> 0
+"""
+
+# what a dashboard does with the components: add them up over the chosen warehouses
+KPIS_FROM_COMPONENTS = """
+SELECT c.date, g.grp, c.channel, c.metric, sum(c.numerator) / sum(c.denominator) AS value
+FROM marts.fct_kpi_daily_components AS c JOIN groups AS g USING (warehouse_id)
+WHERE c.metric IN ('fill_rate', 'on_time_rate', 'return_rate', 'satisfaction_rate', 'nps',
+                   'inventory_turnover', 'days_of_inventory')
+GROUP BY ALL
+HAVING sum(c.observations) > 0 AND sum(c.denominator) <> 0
+"""
+
+
+@pytest.mark.parametrize(
+    "grouping",
+    ["region", "CASE WHEN region IN ('东北', '华北', '西北') THEN 'north' ELSE 'south' END"],
+    ids=["per_region", "north_and_south"],
+)
+def test_kpi_components_add_up_to_the_kpi_of_any_warehouses_and_channel(
+    warehouse: Path, grouping: str
+) -> None:
+    """sum(numerator) / sum(denominator) over a set of warehouses and a channel is that
+    set's KPI as computed from the facts, also for the trailing windows."""
+    rows = query(
+        warehouse,
+        f"""
+        WITH groups AS (
+            SELECT warehouse_id, {grouping} AS grp FROM marts.dim_warehouse
+            WHERE region IS NOT NULL),
+        facts AS ({KPIS_FROM_FACTS}),
+        components AS ({KPIS_FROM_COMPONENTS})
+        SELECT coalesce(f.metric, c.metric), count(*),
+               count(*) FILTER (WHERE f.value IS NULL OR c.value IS NULL
+                                OR abs(f.value - c.value) > 1e-9 * greatest(1, abs(f.value)))
+        FROM facts AS f FULL JOIN components AS c
+            ON f.date = c.date AND f.grp = c.grp AND f.metric = c.metric
+            AND f.channel IS NOT DISTINCT FROM c.channel
+        GROUP BY ALL""",
+    )
+    assert {metric for metric, _, _ in rows} == {
+        "fill_rate",
+        "on_time_rate",
+        "return_rate",
+        "satisfaction_rate",
+        "nps",
+        "inventory_turnover",
+        "days_of_inventory",
+    }
+    assert all(compared > 0 for _, compared, _ in rows), rows
+    assert [(metric, differing) for metric, _, differing in rows if differing] == []
+
+
 def test_building_drop_by_drop_gives_the_same_marts_as_a_full_refresh(tmp_path: Path) -> None:
     """Incremental models rebuild only what a new drop touched; the result must not differ."""
     extracts = tmp_path / "extracts"
@@ -204,6 +327,8 @@ def test_building_drop_by_drop_gives_the_same_marts_as_a_full_refresh(tmp_path: 
         ("intermediate.int_order_lines", "SELECT * FROM {}"),
         ("marts.fct_inventory_daily", "SELECT * FROM {}"),
         ("marts.fct_kpi_daily", kpis),
+        # its components are sums of whole numbers and decimals: equal to the last bit
+        ("marts.fct_kpi_daily_components", "SELECT * FROM {}"),
     ]:
         with duckdb.connect(str(stepwise)) as con:
             con.execute(f"ATTACH '{full}' AS full_build (READ_ONLY)")

@@ -1,18 +1,34 @@
 -- The daily KPIs of FEEDS.md (kpi_daily), per warehouse and company-wide ('ALL'), with the
--- target where the business set one (seed kpi_targets).
-with all_metrics as (
-    select * from {{ ref('int_kpi__fulfillment') }}
+-- target where the business set one (seed kpi_targets). Derived from the additive
+-- components (fct_kpi_daily_components), so that a dashboard's sum over any warehouses and
+-- channels and this table can never disagree: value = sum(numerator) / sum(denominator)
+-- over the warehouse's rows (every channel), or over all rows for 'ALL' (also those that
+-- count company-wide only), where there is something to measure (sum(observations) > 0)
+-- and the denominator is not 0.
+with components as (
+    select * from {{ ref('fct_kpi_daily_components') }}
+),
+
+scoped as (
+    select date, warehouse_id, metric, numerator, denominator, observations
+    from components
+    where warehouse_id is not null
     union all
-    select * from {{ ref('int_kpi__customer_experience') }}
-    union all
-    select * from {{ ref('int_kpi__inventory') }}
+    select date, 'ALL' as warehouse_id, metric, numerator, denominator, observations
+    from components
 ),
 
 -- A parallel sum of doubles is not bit-for-bit repeatable; rounded to 9 decimals, the same
 -- data gives the same published kpi_daily (its sha256 in the feed manifest) on every run.
 metrics as (
-    select kpi_date, warehouse_id, metric, round(metric_value, 9) as metric_value
-    from all_metrics
+    select
+        date as kpi_date,
+        warehouse_id,
+        metric,
+        round(sum(numerator) / sum(denominator), 9) as metric_value
+    from scoped
+    group by date, warehouse_id, metric
+    having sum(observations) > 0 and sum(denominator) <> 0
 ),
 
 targets as (
