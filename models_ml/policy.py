@@ -5,7 +5,10 @@ Formulas (every quantity is in units and days unless named otherwise):
 - z = Φ⁻¹(service level)                                 (cycle service level → normal quantile)
 - safety stock SS = z · √(L · σ_e² + d² · σ_L²)          σ_e: std of the daily forecast error,
                                                          σ_L: std of the lead time (0 = fixed)
-- reorder point ROP = demand over the lead time + SS
+- reorder point ROP = max(demand over the lead time + SS, order-size cover)
+                                                         order-size cover: the day's demand
+                                                         below which the target share of
+                                                         last year's units fell
 - EOQ = √(2 · D · K / h)                                  D: annual demand, K: cost of one
                                                          order, h: holding cost per unit and year
 - order-up-to S = ROP + max(EOQ, demand over the review period)
@@ -42,6 +45,106 @@ def safety_stock(
         demand_per_day
     ) * np.square(lead_time_sd_days)
     return np.asarray(z, dtype=np.float64) * np.sqrt(np.maximum(var, 0.0))
+
+
+def order_size_cover(daily_demand: np.ndarray, service_level: np.ndarray | float) -> np.ndarray:
+    """Per row of `daily_demand` (rows × days): the smallest daily quantity y such that days
+    with demand ≤ y make up at least `service_level` of the row's units (a units-weighted
+    quantile of the non-zero days); 0 for a row without demand.
+
+    Why: with lumpy demand one B2B order can exceed the whole lead-time forecast plus its
+    safety stock, and a fill rate counts units: to fill 90 % of units the stock on hand
+    must cover the orders that make up 90 % of them."""
+    d = np.sort(np.maximum(np.asarray(daily_demand, dtype=np.float64), 0.0), axis=1)
+    n = d.shape[0]
+    if d.shape[1] == 0:
+        return np.zeros(n)
+    total = d.sum(axis=1)
+    share = np.cumsum(d, axis=1) / np.where(total > 0, total, 1.0)[:, None]
+    level = np.broadcast_to(np.asarray(service_level, dtype=np.float64), (n,))
+    first = (share >= level[:, None] - 1e-12).argmax(axis=1)
+    return np.where(total > 0, d[np.arange(n), first], 0.0)
+
+
+def local_cover(
+    demand_per_day: np.ndarray | float,
+    z: np.ndarray | float,
+    error_sd_daily: np.ndarray | float,
+    days: np.ndarray | float,
+) -> np.ndarray:
+    """Stock a warehouse needs until a transfer from its nearest sister could arrive:
+    demand over those days plus z · σ_e · √days."""
+    t = np.maximum(np.asarray(days, dtype=np.float64), 0.0)
+    return np.asarray(demand_per_day, dtype=np.float64) * t + np.asarray(
+        z, dtype=np.float64
+    ) * np.asarray(error_sd_daily, dtype=np.float64) * np.sqrt(t)
+
+
+TRANSFER_TRIGGERS = ("reorder_point_or_cover", "reorder_point", "stockout_within_lead_time")
+TRANSFER_SOURCES = ("above_reorder_point", "above_order_up_to")
+
+
+def transfer_need_and_spare(
+    position: np.ndarray,
+    available: np.ndarray,
+    reorder_point: np.ndarray,
+    order_up_to: np.ndarray,
+    active: np.ndarray,
+    *,
+    trigger: str = "reorder_point_or_cover",
+    source: str = "above_reorder_point",
+    arriving_soon: np.ndarray | float = 0.0,
+    cover: np.ndarray | float = 0.0,
+    stockout_within_lead_time: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Who needs stock from a sister warehouse and who can spare it, per warehouse × SKU.
+
+    A cell would purchase at or below its reorder point; it runs short when its available
+    stock plus what arrives before a transfer could (`arriving_soon`) is below its local
+    cover. It is short, by `trigger`:
+    - "reorder_point_or_cover": it would purchase, or it runs short;
+    - "reorder_point": it would purchase;
+    - "stockout_within_lead_time": it would purchase and its projected stockout falls
+      within its lead time (`stockout_within_lead_time`).
+    A short cell needs up to its order-up-to (and at least its local cover). A cell that is
+    not short can spare, by `source`:
+    - "above_reorder_point": what keeps its position at its reorder point and its local
+      cover on hand, min(position − ROP, available − cover);
+    - "above_order_up_to": its available stock above its order-up-to.
+    Returns (need, spare, would_purchase, runs_short), the last two saying why.
+    """
+    if trigger not in TRANSFER_TRIGGERS:
+        raise ValueError(
+            f"unknown transfer trigger {trigger!r}, expected one of {TRANSFER_TRIGGERS}"
+        )
+    if source not in TRANSFER_SOURCES:
+        raise ValueError(f"unknown transfer source {source!r}, expected one of {TRANSFER_SOURCES}")
+    position = np.asarray(position, dtype=np.float64)
+    available = np.asarray(available, dtype=np.float64)
+    cover = np.broadcast_to(np.asarray(cover, dtype=np.float64), position.shape)
+    soon = np.broadcast_to(np.asarray(arriving_soon, dtype=np.float64), position.shape)
+    would_purchase = active & (position <= reorder_point)
+    runs_short = active & (available + soon < cover)
+    if trigger == "reorder_point_or_cover":
+        short = would_purchase | runs_short
+    elif trigger == "reorder_point":
+        short, runs_short = would_purchase, np.zeros_like(would_purchase)
+    else:
+        within = (
+            np.zeros_like(would_purchase)
+            if stockout_within_lead_time is None
+            else (np.asarray(stockout_within_lead_time, dtype=bool))
+        )
+        short, runs_short = would_purchase & within, np.zeros_like(would_purchase)
+    need = np.maximum(np.ceil(np.maximum(order_up_to - position, 0.0) - 1e-9), 0.0)
+    need = np.maximum(need, np.where(runs_short, np.ceil(cover - available - soon - 1e-9), 0.0))
+    need = np.where(short, need, 0.0)
+    if source == "above_order_up_to":
+        spare = available - np.maximum(order_up_to, 0.0)
+    else:
+        spare = np.minimum(position - np.maximum(reorder_point, 0.0), available - cover)
+    spare = np.where(short, 0.0, np.maximum(np.floor(spare + 1e-9), 0.0))
+    return need, spare, would_purchase & short, runs_short & short
 
 
 def eoq(

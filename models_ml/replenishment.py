@@ -52,11 +52,25 @@ class PlanConfig(BaseModel):
     )
     min_receipts_for_lead_time_sd: int = 3
     transfer_km_per_day: float = 600.0
-    transfer_trigger: Literal["reorder_point", "stockout_within_lead_time"] = Field(
-        "reorder_point",
-        description="when a warehouse takes another's surplus instead of buying: whenever it "
-        "is at or below its reorder point (it would otherwise purchase), or only when its "
-        "stock runs out within its lead time",
+    order_size_cover: bool = Field(
+        True,
+        description="raise the reorder point to the day's demand below which the service-level "
+        "share of last year's units fell (one B2B order can exceed the lead-time forecast)",
+    )
+    cover_history_days: int = Field(365, description="days of demand behind the order-size cover")
+    transfer_trigger: Literal[
+        "reorder_point_or_cover", "reorder_point", "stockout_within_lead_time"
+    ] = Field(
+        "reorder_point_or_cover",
+        description="when a warehouse takes a sister's stock: when it would purchase (at or "
+        "below its reorder point) or its stock will not last until a transfer could arrive "
+        "(default); only when it would purchase; or only when it would purchase and runs "
+        "out within its lead time (the issue's first wording)",
+    )
+    transfer_source: Literal["above_reorder_point", "above_order_up_to"] = Field(
+        "above_reorder_point",
+        description="what a sister warehouse gives: whatever keeps it at its reorder point and "
+        "its own local cover (default), or only stock above its order-up-to level",
     )
 
 
@@ -67,6 +81,7 @@ class PlanInputs:
     daily_demand: np.ndarray  # cells × horizon, forecast units per day from as_of + 1
     arrivals: np.ndarray  # cells × horizon, open purchase orders and transfers arriving
     warehouses: pl.DataFrame  # warehouse_id, latitude, longitude
+    history_daily: np.ndarray | None = None  # cells × cover_history_days, units ordered a day
 
 
 @dataclass
@@ -163,6 +178,16 @@ def load_inputs(
                              - power(sum(q) / any_value(span), 2), 0)) AS hist_sd
         FROM days JOIN launched USING (warehouse_id, sku) GROUP BY ALL""",
         [config.history_days, as_of, as_of, hist_since, as_of],
+    )
+    daily_history = _frame(
+        con,
+        """
+        SELECT warehouse_id, sku, cast(ordered_at AS date) AS d, sum(ordered_qty) AS q
+        FROM marts.fct_order_lines
+        WHERE warehouse_id IS NOT NULL AND cast(ordered_at AS date) > ?
+          AND cast(ordered_at AS date) <= ?
+        GROUP BY ALL""",
+        [as_of - timedelta(days=config.cover_history_days), as_of],
     )
     forecasts = pl.DataFrame(
         schema={
@@ -364,7 +389,21 @@ def load_inputs(
     missing = cells["on_order"].to_numpy() - po_total
     arrivals[:, 0] += np.maximum(missing, 0)
     cells = cells.with_columns(pl.Series("forecast_mean", mean_fc))
-    return PlanInputs(as_of, cells, daily, arrivals, warehouses)
+    # the last year's daily demand per cell, oldest day first (for the order-size cover)
+    history_daily = np.zeros((cells.height, config.cover_history_days))
+    h = (
+        daily_history.join(index, on=["warehouse_id", "sku"])
+        .with_columns(
+            (config.cover_history_days - 1 - (as_of - pl.col("d")).dt.total_days()).alias("day")
+        )
+        .filter(pl.col("day") >= 0)
+    )
+    np.add.at(
+        history_daily,
+        (h["cell"].to_numpy(), h["day"].to_numpy()),
+        h["q"].cast(pl.Float64).to_numpy(),
+    )
+    return PlanInputs(as_of, cells, daily, arrivals, warehouses, history_daily)
 
 
 # ---------------------------------------------------------------------------- the plan
@@ -397,55 +436,72 @@ def plan_transfers(
     frame: pl.DataFrame,
     distances: dict[tuple[str, str], float],
     trigger: str = "stockout_within_lead_time",
+    source: str = "above_order_up_to",
 ) -> pl.DataFrame:
-    """Per SKU: each warehouse at or below its reorder point (with trigger
-    "stockout_within_lead_time": and whose stock runs out within its lead time) takes
-    stock from warehouses holding more than their order-up-to level, before it purchases:
-    nearest first, the largest surplus first among equally near ones. A transfer never
-    exceeds the giver's excess nor the receiver's need (up to its order-up-to), and moves
+    """Per SKU: each warehouse that is short (`policy.transfer_need_and_spare`: by
+    `trigger`, it would purchase, runs out within its lead time, or will not last until a
+    transfer could arrive) takes stock from warehouses that can spare it (by `source`:
+    above their order-up-to, or whatever keeps them at their reorder point and local
+    cover) before it purchases: nearest first, the largest spare first among equally near
+    ones. A transfer never exceeds the giver's spare nor the receiver's need, and moves
     whole packs.
 
     `frame` needs warehouse_id, sku, position, available, reorder_point, order_up_to,
-    pack_size, lead_time_days, stockout_day, active.
+    pack_size, lead_time_days, stockout_day, active; and local_cover, cover_days,
+    arriving_soon for the local-cover trigger and source (0 when absent).
     """
-    rows = []
-    short = pl.col("active") & (pl.col("position") <= pl.col("reorder_point"))
-    if trigger == "stockout_within_lead_time":
-        short &= (pl.col("stockout_day") >= 0) & (pl.col("stockout_day") < pl.col("lead_time_days"))
-    short = frame.filter(short & (pl.col("order_up_to") > pl.col("position")))
-    if short.height == 0:
-        return _empty_transfers()
-    excess = frame.with_columns(
-        (pl.col("available") - pl.col("order_up_to")).floor().cast(pl.Int64).alias("excess")
-    ).filter(pl.col("excess") > 0)
-    left = {(r["warehouse_id"], r["sku"]): r["excess"] for r in excess.iter_rows(named=True)}
-    by_sku: dict[str, list[dict]] = {}
-    for r in excess.iter_rows(named=True):
-        by_sku.setdefault(r["sku"], []).append(r)
-    short = short.with_columns((pl.col("order_up_to") - pl.col("position")).alias("need")).sort(
-        ["sku", "need", "warehouse_id"], descending=[False, True, False]
+    for name in ("local_cover", "cover_days", "arriving_soon"):
+        if name not in frame.columns:
+            frame = frame.with_columns(pl.lit(0).alias(name))
+    out = frame["stockout_day"].to_numpy()
+    need, spare, purchase, runs_short = policy.transfer_need_and_spare(
+        frame["position"].to_numpy().astype(np.float64),
+        frame["available"].to_numpy().astype(np.float64),
+        frame["reorder_point"].to_numpy().astype(np.float64),
+        frame["order_up_to"].to_numpy().astype(np.float64),
+        frame["active"].to_numpy().astype(bool),
+        trigger=trigger,
+        source=source,
+        arriving_soon=frame["arriving_soon"].to_numpy().astype(np.float64),
+        cover=frame["local_cover"].to_numpy().astype(np.float64),
+        stockout_within_lead_time=(out >= 0) & (out < frame["lead_time_days"].to_numpy()),
     )
+    frame = frame.with_columns(
+        pl.Series("need", need.astype(np.int64)),
+        pl.Series("spare", spare.astype(np.int64)),
+        pl.Series("would_purchase", purchase),
+        pl.Series("runs_short", runs_short),
+    )
+    short = frame.filter(pl.col("need") > 0)
+    givers = frame.filter(pl.col("spare") > 0)
+    if short.height == 0 or givers.height == 0:
+        return _empty_transfers()
+    left = {(r["warehouse_id"], r["sku"]): r["spare"] for r in givers.iter_rows(named=True)}
+    by_sku: dict[str, list[dict]] = {}
+    for r in givers.iter_rows(named=True):
+        by_sku.setdefault(r["sku"], []).append(r)
+    rows = []
+    short = short.sort(["sku", "need", "warehouse_id"], descending=[False, True, False])
     for r in short.iter_rows(named=True):
-        givers = [g for g in by_sku.get(r["sku"], []) if g["warehouse_id"] != r["warehouse_id"]]
-        givers.sort(
+        candidates = [g for g in by_sku.get(r["sku"], []) if g["warehouse_id"] != r["warehouse_id"]]
+        candidates.sort(
             key=lambda g: (
                 distances.get((g["warehouse_id"], r["warehouse_id"]), math.inf),
                 -left[(g["warehouse_id"], r["sku"])],
                 g["warehouse_id"],
             )
         )
-        need = math.ceil(r["need"])
-        for g in givers:
-            if need <= 0:
+        need_left = int(r["need"])
+        for g in candidates:
+            if need_left <= 0:
                 break
             key = (g["warehouse_id"], r["sku"])
-            qty = min(need, left[key])
             pack = max(int(r["pack_size"] or 1), 1)
-            qty = qty // pack * pack  # whole packs: a broken pack is not worth a trip
+            qty = min(need_left, left[key]) // pack * pack  # a broken pack is not worth a trip
             if qty <= 0:
                 continue
             left[key] -= qty
-            need -= qty
+            need_left -= qty
             km = distances.get((g["warehouse_id"], r["warehouse_id"]), math.nan)
             rows.append(
                 {
@@ -454,20 +510,7 @@ def plan_transfers(
                     "sku": r["sku"],
                     "qty": int(qty),
                     "distance_km": None if math.isnan(km) else round(km, 0),
-                    "reason": (
-                        (
-                            f"{r['warehouse_id']} runs out in {r['stockout_day'] + 1} d, within "
-                            f"its lead time of {r['lead_time_days']} d"
-                            if 0 <= r["stockout_day"] < r["lead_time_days"]
-                            else f"{r['warehouse_id']} would purchase"
-                        )
-                        + f" (position {r['position']:,} ≤ "
-                        f"reorder point {r['reorder_point']:,}); {g['warehouse_id']} holds "
-                        f"{g['available']:,} available, {g['excess']:,} above its order-up-to "
-                        f"{g['order_up_to']:,}"
-                        + ("" if math.isnan(km) else f", {km:,.0f} km away")
-                        + ": transfer before purchasing"
-                    ),
+                    "reason": _transfer_reason(r, g, source, km),
                 }
             )
     if not rows:
@@ -476,6 +519,43 @@ def plan_transfers(
         pl.DataFrame(rows)
         .group_by("from_warehouse_id", "to_warehouse_id", "sku", maintain_order=True)
         .agg(pl.col("qty").sum(), pl.col("distance_km").first(), pl.col("reason").first())
+    )
+
+
+def _transfer_reason(r: dict, g: dict, source: str, km: float) -> str:
+    """Why the receiver `r` is short and what the giver `g` can spare, with the numbers."""
+    if 0 <= r["stockout_day"] < r["lead_time_days"]:
+        why = (
+            f"{r['warehouse_id']} runs out in {r['stockout_day'] + 1} d, within its lead "
+            f"time of {r['lead_time_days']} d (position {r['position']:,} ≤ reorder point "
+            f"{r['reorder_point']:,})"
+        )
+    elif r["would_purchase"]:
+        why = (
+            f"{r['warehouse_id']} would purchase (position {r['position']:,} ≤ reorder point "
+            f"{r['reorder_point']:,})"
+        )
+    else:
+        why = (
+            f"{r['warehouse_id']} will not last until a transfer could arrive (available "
+            f"{r['available']:,} + arriving {r['arriving_soon']:,} < {r['cover_days']}-day "
+            f"cover {r['local_cover']:,})"
+        )
+    if source == "above_order_up_to":
+        has = (
+            f"{g['warehouse_id']} holds {g['available']:,} available, {g['spare']:,} above "
+            f"its order-up-to {g['order_up_to']:,}"
+        )
+    else:
+        has = (
+            f"{g['warehouse_id']} can spare {g['spare']:,} of {g['available']:,} available "
+            f"(it keeps its reorder point {g['reorder_point']:,} and its {g['cover_days']}-day "
+            f"cover {g['local_cover']:,})"
+        )
+    return (
+        f"{why}; {has}"
+        + ("" if math.isnan(km) else f", {km:,.0f} km away")
+        + ": transfer before purchasing"
     )
 
 
@@ -529,7 +609,13 @@ def compute_plan(inputs: PlanInputs, config: PlanConfig | None = None) -> PlanRe
     )
     z = policy.z_for(target) if n else np.zeros(0)
     ss = np.ceil(policy.safety_stock(z, sd, lead, demand_per_day, lt_sd) - 1e-9)
-    rop = np.ceil(lt_demand + ss - 1e-9)
+    rop_forecast = np.ceil(lt_demand + ss - 1e-9)
+    size_cover = np.zeros(n)
+    if config.order_size_cover and inputs.history_daily is not None and n:
+        size_cover = np.ceil(policy.order_size_cover(inputs.history_daily, target) - 1e-9)
+        size_cover = np.where(demand_per_day > 0, size_cover, 0.0)
+    rop = np.maximum(rop_forecast, size_cover)
+    cover_binds = size_cover > rop_forecast
     unit_cost = c["unit_cost_cny"].to_numpy()
     q_eoq = policy.eoq(
         365.0 * demand_per_day, config.order_cost_cny, config.holding_rate * unit_cost
@@ -542,6 +628,24 @@ def compute_plan(inputs: PlanInputs, config: PlanConfig | None = None) -> PlanRe
     position = available + in_transit + on_order
     active = (c["product_status"].fill_null("active") == "active").to_numpy()
     out_day = policy.stockout_day(available, inputs.daily_demand, inputs.arrivals)
+    # a transfer from the nearest sister warehouse arrives after its road days (+ review)
+    km = distance_km(inputs.warehouses)
+    road = {
+        w: min(
+            (
+                max(1, math.ceil(d / config.transfer_km_per_day))
+                for (a, b), d in km.items()
+                if a == w and b != w and not math.isnan(d)
+            ),
+            default=0,
+        )
+        for w in inputs.warehouses["warehouse_id"].to_list()
+    }
+    transfer_days = np.array([road.get(w, 0) for w in c["warehouse_id"].to_list()], np.int64)
+    cover_days = transfer_days + config.review_days
+    local = np.ceil(policy.local_cover(demand_per_day, z, sd, cover_days) - 1e-9)
+    horizon_cum = np.cumsum(inputs.arrivals, axis=1)
+    soon = horizon_cum[np.arange(n), np.clip(cover_days - 1, 0, horizon - 1)] if n else np.zeros(0)
 
     frame = c.select("warehouse_id", "sku", "pack_size", "lead_time_days").with_columns(
         pl.Series("position", position),
@@ -550,8 +654,13 @@ def compute_plan(inputs: PlanInputs, config: PlanConfig | None = None) -> PlanRe
         pl.Series("order_up_to", order_up_to.astype(np.int64)),
         pl.Series("stockout_day", out_day),
         pl.Series("active", active),
+        pl.Series("local_cover", local.astype(np.int64)),
+        pl.Series("cover_days", cover_days),
+        pl.Series("arriving_soon", soon.astype(np.int64)),
     )
-    transfers = plan_transfers(frame, distance_km(inputs.warehouses), config.transfer_trigger)
+    transfers = plan_transfers(
+        frame, km, trigger=config.transfer_trigger, source=config.transfer_source
+    )
     key = ["warehouse_id", "sku"]
     t_in = (
         frame.select(key)
@@ -588,6 +697,12 @@ def compute_plan(inputs: PlanInputs, config: PlanConfig | None = None) -> PlanRe
             f"lead time {lead[i]} d, demand {_rate(demand_per_day[i])}/d, safety stock "
             f"{ss[i]:,.0f} for {target[i]:.0%}"
             + (" (raised: high-value customers buy it)" if raised[i] else "")
+            + (
+                f"; raised from {rop_forecast[i]:,.0f} to cover single orders: days of up to "
+                f"{size_cover[i]:,.0f} made {target[i]:.0%} of last year's units here"
+                if cover_binds[i]
+                else ""
+            )
         )
         pos_txt = f"available {available[i]:,}"
         if in_transit[i]:
@@ -652,7 +767,9 @@ def compute_plan(inputs: PlanInputs, config: PlanConfig | None = None) -> PlanRe
             c["abc_class"],
             pl.Series("high_value_share", np.round(c["high_value_share"].to_numpy(), 3)),
             pl.Series("safety_stock", ss.astype(np.int64)),
+            pl.Series("order_size_cover", size_cover.astype(np.int64)),
             pl.Series("reorder_point", rop.astype(np.int64)),
+            pl.Series("local_cover", local.astype(np.int64)),
             pl.Series("order_up_to", order_up_to.astype(np.int64)),
             pl.Series("eoq", np.round(q_eoq, 1)),
             c["moq"].cast(pl.Int64),

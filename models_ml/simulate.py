@@ -115,6 +115,7 @@ class Policy:
     name = "policy"
     transfers = False
     transfer_trigger = "reorder_point"
+    transfer_source = "above_order_up_to"
 
     def __init__(self, world: World, config: SimConfig) -> None:
         self.world, self.config = world, config
@@ -122,6 +123,7 @@ class Policy:
         self.rop = np.zeros(n)
         self.order_up_to = np.zeros(n)
         self.demand_rate = np.zeros(n)
+        self.local_cover = np.zeros(n)  # stock needed until a sister's transfer could arrive
 
     def refresh(self, t: int, demand: np.ndarray, outgoing: np.ndarray) -> None:
         """Recompute levels before day t from `demand`/`outgoing` (cells × days before t)."""
@@ -156,6 +158,13 @@ class PlanPolicy(Policy):
         super().__init__(world, config)
         self.transfers = config.transfers
         self.transfer_trigger = config.plan.transfer_trigger
+        self.transfer_source = config.plan.transfer_source
+        # days until a transfer from the nearest sister warehouse could arrive, + review
+        road = world.transit_days.astype(np.float64).copy()
+        np.fill_diagonal(road, np.inf)
+        nearest = road.min(axis=1, initial=np.inf) if len(road) > 1 else np.full(len(road), 0.0)
+        nearest = np.where(np.isfinite(nearest), nearest, 0.0)
+        self.transfer_days = nearest[world.cell_wh].astype(np.int64)
         pc = config.plan
         year = world.demand[:, max(world.start - 365, 0) : world.start]
         self.abc = _abc(world, year.sum(axis=1) * world.unit_price, pc)
@@ -187,17 +196,28 @@ class PlanPolicy(Policy):
         ss = policy.safety_stock(self.z, sd, w.lead)
         self.demand_rate = mu * index
         self.rop = self.demand_rate * w.lead + ss
+        if c.plan.order_size_cover:
+            year = demand[:, max(days - c.plan.cover_history_days, 0) :]
+            cover = policy.order_size_cover(year, self.target)
+            self.rop = np.where(self.demand_rate > 0, np.maximum(self.rop, cover), self.rop)
         q = policy.eoq(365 * mu, c.plan.order_cost_cny, c.plan.holding_rate * w.unit_cost)
         self.order_up_to = self.rop + np.maximum(q, mu * c.plan.review_days)
+        self.local_cover = policy.local_cover(
+            self.demand_rate, self.z, sd, self.transfer_days + c.plan.review_days
+        )
 
     def _seasonal_index(self, demand: np.ndarray) -> np.ndarray:
         """Per cell: last year's company-wide demand over the lead time ahead ÷ last year's
         over the trailing forecast window (1 without a year of history)."""
         w, k = self.world, self.config.forecast_days
         days = demand.shape[1]
-        if days < 365 + k:
+        network = demand.sum(axis=0)
+        # last year's trailing window must lie within the data: days before the first sale
+        # anywhere are not a low season (they made the index 2.0 early in the warm-up)
+        first = int(np.argmax(network > 0)) if (network > 0).any() else days
+        if days - 365 - k < first:
             return np.ones(w.n)
-        total = np.concatenate([[0.0], np.cumsum(demand.sum(axis=0))])
+        total = np.concatenate([[0.0], np.cumsum(network)])
         base = (total[days - 365] - total[days - 365 - k]) / k
         if base <= 0:
             return np.ones(w.n)
@@ -263,28 +283,43 @@ def _transfer(
     world: World,
     on_hand: np.ndarray,
     position: np.ndarray,
-    coming_within_lead: np.ndarray,
+    future: np.ndarray,
     pol: Policy,
     pairs: list[tuple[int, int]],
     grid: np.ndarray,
 ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Cells at or below their reorder point that will run out within their lead time take
-    stock from cells of the same SKU holding more than their order-up-to, nearest pairs
-    first. Returns (from cells, to cells, qty) per warehouse pair."""
-    short = (position <= pol.rop) & (pol.demand_rate > 0)
-    if pol.transfer_trigger == "stockout_within_lead_time":
-        short &= on_hand + coming_within_lead < pol.demand_rate * world.lead
-    need = np.where(short, np.ceil(pol.order_up_to - position), 0.0)
-    excess = np.where(~short, np.floor(on_hand - np.maximum(pol.order_up_to, 0)), 0.0)
-    excess = np.maximum(excess, 0)
-    if not need.any() or not excess.any():
+    """Short cells take stock from cells of the same SKU that can spare it, nearest pairs
+    first (policy.transfer_need_and_spare says who is short and who can spare what).
+    `future` is what arrives from tomorrow on (cells × days). Returns (from cells, to
+    cells, qty) per warehouse pair."""
+    n = world.n
+    cum = np.cumsum(future, axis=1) if future.shape[1] else np.zeros((n, 1))
+    last = cum.shape[1] - 1
+    lead = np.maximum(world.lead, 1)
+    soon = cum[np.arange(n), np.clip(getattr(pol, "transfer_days", lead) - 1, 0, last)]
+    within_lead = on_hand + cum[np.arange(n), np.minimum(lead - 1, last)] < (
+        pol.demand_rate * world.lead
+    )
+    need, spare, _, _ = policy.transfer_need_and_spare(
+        position,
+        on_hand,
+        pol.rop,
+        pol.order_up_to,
+        pol.demand_rate > 0,
+        trigger=pol.transfer_trigger,
+        source=getattr(pol, "transfer_source", "above_order_up_to"),
+        arriving_soon=soon,
+        cover=pol.local_cover,
+        stockout_within_lead_time=within_lead,
+    )
+    if not need.any() or not spare.any():
         return []
     moves = []
     for src, dst in pairs:
         a, b = grid[src], grid[dst]
         ok = (a >= 0) & (b >= 0)
         a, b = a[ok], b[ok]
-        q = np.minimum(need[b], excess[a])
+        q = np.minimum(need[b], spare[a])
         pack = world.pack[b]
         q = np.floor(q / pack) * pack  # whole packs
         go = q > 0
@@ -292,7 +327,7 @@ def _transfer(
             continue
         a, b, q = a[go], b[go], q[go].astype(np.int64)
         need[b] -= q
-        excess[a] -= q
+        spare[a] -= q
         moves.append((a, b, q))
     return moves
 
@@ -334,9 +369,7 @@ def replay(world: World, pol: Policy, config: SimConfig) -> SimRun:
         future = incoming[:, t + 1 :]
         position = on_hand + future.sum(axis=1)
         if pol.transfers:
-            cum = np.cumsum(future, axis=1)
-            within = cum[np.arange(n), np.minimum(lead - 1, cum.shape[1] - 1)]
-            for a, b, q in _transfer(world, on_hand, position, within, pol, pairs, grid):
+            for a, b, q in _transfer(world, on_hand, position, future, pol, pairs, grid):
                 arrive = t + world.transit_days[world.cell_wh[a], world.cell_wh[b]]
                 on_hand[a] -= q
                 position[a] -= q

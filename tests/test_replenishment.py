@@ -65,6 +65,44 @@ def test_stockout_day_walks_demand_down_from_stock_and_arrivals() -> None:
     assert out.tolist() == [2, -1, -1]
 
 
+def test_order_size_cover_is_a_units_weighted_quantile_of_daily_demand() -> None:
+    # days with 10, 40 and 50 units: 10 % of units came on days of ≤ 10, 50 % on ≤ 40
+    daily = np.array([[0, 10, 0, 40, 50], [0, 0, 0, 0, 0]], dtype=float)
+    assert policy.order_size_cover(daily, 0.10).tolist() == [10, 0]
+    assert policy.order_size_cover(daily, 0.50).tolist() == [40, 0]
+    assert policy.order_size_cover(daily, 0.51).tolist() == [50, 0]
+    assert policy.order_size_cover(daily, np.array([0.9, 0.9])).tolist() == [50, 0]
+
+
+def test_need_and_spare_by_hand() -> None:
+    # receiver: position 20 ≤ ROP 60 and 20 on hand < its cover 30 → needs S − position = 100
+    # giver: position 500 (200 on order), 300 on hand, ROP 60, cover 30 → can spare
+    #   min(500 − 60, 300 − 30) = 270 keeping its reorder point, or 300 − 120 = 180 above S
+    # third: position 200 (190 on order) above its ROP, but 10 on hand < cover 30 and nothing
+    #   arrives within the transfer time → needs 20 (only with the local-cover trigger)
+    args = dict(
+        position=np.array([20.0, 500.0, 200.0]),
+        available=np.array([20.0, 300.0, 10.0]),
+        reorder_point=np.array([60.0, 60.0, 60.0]),
+        order_up_to=np.array([120.0, 120.0, 120.0]),
+        active=np.array([True, True, True]),
+        cover=np.array([30.0, 30.0, 30.0]),
+    )
+    need, spare, purchase, runs_short = policy.transfer_need_and_spare(**args)
+    assert need.tolist() == [100, 0, 20] and spare.tolist() == [0, 270, 0]
+    assert purchase.tolist() == [True, False, False]
+    assert runs_short.tolist() == [True, False, True]
+    need, spare, *_ = policy.transfer_need_and_spare(**args, source="above_order_up_to")
+    assert spare.tolist() == [0, 180, 0]
+    need, spare, *_ = policy.transfer_need_and_spare(**args, trigger="reorder_point")
+    assert need.tolist() == [100, 0, 0] and spare.tolist() == [0, 270, 0]
+    # the third arrives within the transfer time: not short
+    need, *_ = policy.transfer_need_and_spare(**args, arriving_soon=np.array([0, 0, 25.0]))
+    assert need.tolist() == [100, 0, 0]
+    with pytest.raises(ValueError, match="unknown transfer source"):
+        policy.transfer_need_and_spare(**args, source="anything")
+
+
 # ---------------------------------------------------------------------------- transfers
 def _cells(rows: list[tuple]) -> pl.DataFrame:
     cols = [
@@ -230,6 +268,57 @@ def test_plan_on_a_known_world(db_path: Path) -> None:
     # a discontinued SKU is never bought
     assert plan["W1S2"]["recommended_order_qty"] == 0
     assert plan["W1S2"]["reason"].startswith("discontinued")
+
+
+def test_a_single_large_order_raises_the_reorder_point(db_path: Path) -> None:
+    """W3 sold once in the last year, 900 units to one customer: a lead-time forecast of 90
+    plus safety stock would not serve such an order, so the reorder point covers it."""
+    _known_world(db_path)
+    with duckdb.connect(str(db_path)) as con:
+        con.execute(
+            "INSERT INTO marts.fct_order_lines VALUES "
+            "('W3', 'S1', TIMESTAMP '2025-10-01 10:00:00', 900, false, 'C2')"
+        )
+    result = run_replenishment(db_path, config=TEXTBOOK)
+    w3 = result.plan.filter(pl.col("warehouse_id") == "W3").row(0, named=True)
+    forecast_rop = math.ceil(90 + float(policy.z_for(0.98)[0]) * 5 * 3)
+    assert w3["order_size_cover"] == 900 and w3["reorder_point"] == 900
+    assert f"raised from {forecast_rop} to cover single orders" in w3["reason"]
+    assert "days of up to 900 made 98% of last year's units here" in w3["reason"]
+    # W1's own orders (40 and 10) are below its forecast reorder point: unchanged
+    w1 = result.plan.filter(pl.col("warehouse_id") == "W1", pl.col("sku") == "S1").row(
+        0, named=True
+    )
+    assert w1["order_size_cover"] == 40 and w1["reorder_point"] == 125
+    assert "single orders" not in w1["reason"]
+
+
+def test_default_transfers_keep_the_giver_at_its_reorder_point(db_path: Path) -> None:
+    """W2 holds 1,200 with a reorder point near 125: by default it gives W1 what W1 needs;
+    with the issue's rule only stock above W2's order-up-to moves."""
+    _known_world(db_path)
+    default = run_replenishment(db_path, config=TEXTBOOK)
+    issue = run_replenishment(
+        db_path,
+        config=TEXTBOOK.model_copy(
+            update={
+                "transfer_trigger": "stockout_within_lead_time",
+                "transfer_source": "above_order_up_to",
+            }
+        ),
+    )
+    for result in (default, issue):
+        plan = {r["warehouse_id"]: r for r in result.plan.iter_rows(named=True)}
+        for t in result.transfers.iter_rows(named=True):
+            giver = plan[t["from_warehouse_id"]]
+            if result is default:
+                assert giver["inventory_position"] - t["qty"] >= giver["reorder_point"]
+                assert giver["available"] - t["qty"] >= giver["local_cover"]
+                assert "can spare" in t["reason"] and "keeps its reorder point" in t["reason"]
+            else:
+                assert giver["available"] - t["qty"] >= giver["order_up_to"]
+                assert "above its order-up-to" in t["reason"]
+    assert default.transfers.height >= 1 and issue.transfers.height >= 1
 
 
 def test_orders_respect_moq_and_packs_and_are_grouped_by_supplier(db_path: Path) -> None:

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import numpy as np
 import pytest
 
+from models_ml.replenishment import PlanConfig
 from models_ml.simulate import (
     POLICIES,
     ErpRule,
@@ -88,7 +89,11 @@ def test_stock_is_conserved_never_negative_and_orders_arrive_after_their_lead_ti
 
 
 def test_the_plan_moves_surplus_to_the_warehouse_that_runs_short() -> None:
-    world, config = _world(), SimConfig(weeks=10, warmup_weeks=0)
+    # the issue's rule: only stock above the giver's order-up-to moves, to a warehouse
+    # that would purchase
+    world = _world()
+    plan = PlanConfig(transfer_trigger="reorder_point", transfer_source="above_order_up_to")
+    config = SimConfig(weeks=10, warmup_weeks=0, plan=plan)
     run = replay(world, PlanPolicy(world, config), config)
     moves = run.transfers
     assert moves.height > 0
@@ -99,6 +104,33 @@ def test_the_plan_moves_surplus_to_the_warehouse_that_runs_short() -> None:
     # no policy without transfers moves stock
     for cls in (ErpRule, StaticMinMax):
         assert replay(world, cls(world, config), config).transfers.height == 0
+
+
+def test_default_transfers_keep_the_giver_at_its_reorder_point_and_local_cover() -> None:
+    """The default rule: a warehouse that would purchase, or whose stock will not last until
+    a transfer could arrive, takes what a sister can spare without falling below its own
+    reorder point (position) or its own local cover (on hand)."""
+    world, config = _world(), SimConfig(weeks=10, warmup_weeks=0)
+    pol = PlanPolicy(world, config)
+    levels: dict[int, tuple[np.ndarray, ...]] = {}
+    refresh = pol.refresh
+
+    def record(t: int, demand: np.ndarray, outgoing: np.ndarray) -> None:
+        refresh(t, demand, outgoing)
+        levels[t] = (pol.rop.copy(), pol.local_cover.copy())
+
+    pol.refresh = record
+    run = replay(world, pol, config)
+    moves = run.transfers
+    assert moves.height > 0
+    assert (world.cell_sku[moves["from_cell"]] == world.cell_sku[moves["to_cell"]]).all()
+    assert (world.cell_wh[moves["from_cell"]] != world.cell_wh[moves["to_cell"]]).all()
+    assert ((moves["arrival_day"] - moves["sent_day"]) == 2).all()
+    assert (moves["qty"].to_numpy() % world.pack[moves["to_cell"]] == 0).all()
+    # the giver keeps its local cover on hand at the end of the day it sends
+    for a, t, q in moves.select("from_cell", "sent_day", "qty").iter_rows():
+        rop, cover = levels[max(k for k in levels if k <= t)]
+        assert run.on_hand[a, t] >= cover[a] - 1e-9, (a, t, q)
 
 
 def test_policies_see_only_the_past() -> None:
