@@ -13,12 +13,12 @@ to publish a feed that fails.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import great_expectations as gx
 import pyarrow as pa
-from great_expectations import expectations as gxe
-from great_expectations.data_context.types.base import ProgressBarsConfig
-from great_expectations.expectations.row_conditions import Column
+
+if TYPE_CHECKING:
+    import great_expectations as gx
 
 STRING, DATE, TIMESTAMP, FLOAT, INT, BOOL = (
     pa.string(),
@@ -199,7 +199,51 @@ FEEDS: tuple[FeedContract, ...] = (
     ),
 )
 
-FEEDS_BY_NAME = {feed.name: feed for feed in FEEDS}
+# What planners decided in the dashboard's replenishment review, for the ERP to import:
+# the lines of the plan of `plan_date` that were approved, as recommended or with a changed
+# quantity (rejected lines are not orders). Published with every run and again after each
+# decision (wmsight.publish.publish_decisions).
+DECISION_FEEDS: tuple[FeedContract, ...] = (
+    FeedContract(
+        "approved_purchase_orders",
+        "1.0",
+        "One row per warehouse and SKU approved for purchase in the plan of plan_date.",
+        ("warehouse_id", "sku"),
+        (
+            _c("plan_date", DATE, True),
+            _c("warehouse_id", STRING, True),
+            _c("sku", STRING, True),
+            _c("supplier_id", STRING),
+            _c("proposal_id", STRING),
+            _c("recommended_qty", INT, True, **NON_NEGATIVE),
+            _c("approved_qty", INT, True, minimum=1.0),
+            _c("decision", STRING, True, values=("approve", "change")),
+            _c("comment", STRING),
+            _c("decided_by", STRING, True),
+            _c("decided_at", TIMESTAMP, True),
+        ),
+    ),
+    FeedContract(
+        "approved_transfers",
+        "1.0",
+        "One row per source warehouse, destination warehouse and SKU approved for transfer.",
+        ("from_warehouse_id", "to_warehouse_id", "sku"),
+        (
+            _c("plan_date", DATE, True),
+            _c("from_warehouse_id", STRING, True),
+            _c("to_warehouse_id", STRING, True),
+            _c("sku", STRING, True),
+            _c("recommended_qty", INT, True, **NON_NEGATIVE),
+            _c("approved_qty", INT, True, minimum=1.0),
+            _c("decision", STRING, True, values=("approve", "change")),
+            _c("comment", STRING),
+            _c("decided_by", STRING, True),
+            _c("decided_at", TIMESTAMP, True),
+        ),
+    ),
+)
+
+FEEDS_BY_NAME = {feed.name: feed for feed in FEEDS + DECISION_FEEDS}
 
 # kpi_daily metrics that are fractions between 0 and 1 (FEEDS.md: "Rates are fractions")
 RATE_METRICS = (
@@ -239,6 +283,12 @@ def schema_problems(contract: FeedContract, schema: pa.Schema) -> list[str]:
 def feed_suite(contract: FeedContract) -> gx.ExpectationSuite:
     """The feed's rows as Great Expectations sees them: key unique and present, required
     columns filled, values within their bounds and sets."""
+    # imported here: Great Expectations takes seconds to import, and readers of the
+    # contracts (the dashboard, the DAG parser) need only the column lists
+    import great_expectations as gx
+    from great_expectations import expectations as gxe
+    from great_expectations.expectations.row_conditions import Column
+
     suite = gx.ExpectationSuite(name=f"feed.{contract.name}")
 
     def add(expectation, rule: str, column: str) -> None:
@@ -300,6 +350,9 @@ def validate_feed(contract: FeedContract, table: pa.Table) -> None:
         if problems:
             raise FeedContractViolation(contract.name, problems)
         return
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
     checked = [c.name for c in contract.columns if not pa.types.is_list(c.type)]
     frame = table.select(checked).to_pandas()
     context = gx.get_context(mode="ephemeral")

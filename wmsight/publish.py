@@ -22,6 +22,7 @@ empty file for "nothing to report".
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import logging
@@ -29,7 +30,8 @@ import os
 import shutil
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -40,11 +42,15 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from data_contracts.feeds import (
+    DECISION_FEEDS,
     FEEDS,
+    FEEDS_BY_NAME,
     FeedContract,
     FeedContractViolation,
     validate_feed,
 )
+from wmsight import decisions as decision_store
+from wmsight.app_datasets import APP_DIR, collect_datasets
 from wmsight.runner import latest_drop_date
 
 log = logging.getLogger(__name__)
@@ -56,6 +62,10 @@ SUPERSEDED_DIR = ".superseded"
 READER_GRACE_SECONDS = 600.0
 LATEST = "latest"
 MANIFEST = "_manifest.json"
+# Held while a publication is written and switched in: the pipeline and the dashboard
+# (publishing planners' decisions) both publish, and each reads the version it replaces.
+PUBLISH_LOCK = ".publish.lock"
+PUBLISH_LOCK_WAIT_SECONDS = 300.0
 # A CSV cell starting with one of these is a formula to a spreadsheet (OWASP CSV injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -303,6 +313,27 @@ def _conform(contract: FeedContract, table: pa.Table) -> pa.Table:
     return table
 
 
+def _accept(
+    contract: FeedContract,
+    rows: FeedRows,
+    tables: dict[str, pa.Table],
+    outcomes: list[FeedOutcome],
+    violations: list[str],
+) -> None:
+    """Conform and validate one feed's rows; file the outcome (or the violation)."""
+    if rows.table is None:
+        outcomes.append(FeedOutcome(contract.name, "skipped", note=rows.note))
+        return
+    try:
+        table = _conform(contract, rows.table)
+        validate_feed(contract, table)
+    except FeedContractViolation as error:
+        violations.append(str(error))
+        return
+    tables[contract.name] = table
+    outcomes.append(FeedOutcome(contract.name, "published", rows=table.num_rows, note=rows.note))
+
+
 def collect_feeds(
     db_path: Path, as_of: date
 ) -> tuple[dict[str, pa.Table], list[FeedOutcome], list[str]]:
@@ -314,21 +345,121 @@ def collect_feeds(
     with duckdb.connect(str(db_path), read_only=True) as con:
         existing = _tables(con)
         for contract in FEEDS:
-            rows = SOURCES[contract.name](con, existing, as_of)
-            if rows.table is None:
-                outcomes.append(FeedOutcome(contract.name, "skipped", note=rows.note))
-                continue
-            try:
-                table = _conform(contract, rows.table)
-                validate_feed(contract, table)
-            except FeedContractViolation as error:
-                violations.append(str(error))
-                continue
-            tables[contract.name] = table
-            outcomes.append(
-                FeedOutcome(contract.name, "published", rows=table.num_rows, note=rows.note)
+            _accept(
+                contract, SOURCES[contract.name](con, existing, as_of), tables, outcomes, violations
             )
     return tables, outcomes, violations
+
+
+def collect_app_datasets(
+    db_path: Path, as_of: date, published: set[str]
+) -> tuple[dict[str, pa.Table], dict[str, str]]:
+    """The dashboard's datasets for this run (wmsight.app_datasets)."""
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        return collect_datasets(con, _tables(con), as_of, published)
+
+
+def _decision_rows(
+    contract: FeedContract, as_of: date, lines: pa.Table | None, current: list[dict]
+) -> FeedRows:
+    """The approved lines of one kind, as the feed's rows. Only lines of the published
+    plan count: a decision on a line the plan no longer has (the date was re-run and the
+    line went away) is not an order."""
+    if lines is None:
+        return FeedRows(None, f"no replenishment plan published for {as_of}: nothing to decide")
+    kind = "transfer" if contract.name == "approved_transfers" else "purchase"
+    if kind == "purchase":
+        plan = {(r["warehouse_id"], r["sku"]): r for r in lines.to_pylist()}
+    else:
+        plan = {
+            (r["to_warehouse_id"], r["sku"], r["from_warehouse_id"]): r for r in lines.to_pylist()
+        }
+    rows, stale = [], 0
+    for decision in current:
+        if decision["kind"] != kind or decision["decision"] == decision_store.REJECT:
+            continue
+        key = (decision["warehouse_id"], decision["sku"])
+        if kind == "transfer":
+            key += (decision["from_warehouse_id"],)
+        line = plan.get(key)
+        if line is None:
+            stale += 1
+            continue
+        row = {
+            "plan_date": as_of,
+            "sku": decision["sku"],
+            "recommended_qty": decision["recommended_qty"],
+            "approved_qty": decision["final_qty"],
+            "decision": decision["decision"],
+            "comment": decision["comment"] or None,
+            "decided_by": decision["decided_by"],
+            "decided_at": decision_store.shanghai_wall_time(decision["decided_at"]),
+        }
+        if kind == "purchase":
+            row |= {
+                "warehouse_id": decision["warehouse_id"],
+                "supplier_id": line.get("supplier_id"),
+                "proposal_id": line.get("proposal_id"),
+            }
+        else:
+            row |= {
+                "from_warehouse_id": decision["from_warehouse_id"],
+                "to_warehouse_id": decision["warehouse_id"],
+            }
+        rows.append(row)
+    names = [c.name for c in contract.columns]
+    schema = pa.schema([(c.name, c.type) for c in contract.columns])
+    table = pa.Table.from_pylist([{n: r[n] for n in names} for r in rows], schema=schema)
+    notes = []
+    if not rows:
+        notes.append("no line of this plan approved yet")
+    if stale:
+        notes.append(f"{stale} decision(s) on lines no longer in the plan not published")
+    return FeedRows(table, "; ".join(notes))
+
+
+def collect_decision_feeds(
+    decisions_file: Path,
+    as_of: date,
+    plan: pa.Table | None,
+    transfers: pa.Table | None,
+) -> tuple[dict[str, pa.Table], list[FeedOutcome], list[str]]:
+    """The approval feeds of the plan of `as_of` from the planners' current decisions."""
+    current = decision_store.current_decisions(decisions_file, as_of)
+    tables: dict[str, pa.Table] = {}
+    outcomes: list[FeedOutcome] = []
+    violations: list[str] = []
+    for contract in DECISION_FEEDS:
+        lines = transfers if contract.name == "approved_transfers" else plan
+        if contract.name == "approved_transfers" and plan is None:
+            lines = None  # transfers are decided in the plan's review
+        rows = _decision_rows(contract, as_of, lines, current)
+        _accept(contract, rows, tables, outcomes, violations)
+    return tables, outcomes, violations
+
+
+@contextmanager
+def publication_lock(root: Path, wait_seconds: float = PUBLISH_LOCK_WAIT_SECONDS) -> Iterator[None]:
+    """One publication at a time under `root` (the pipeline's, or a republication of the
+    planners' decisions): each reads the version it replaces."""
+    root.mkdir(parents=True, exist_ok=True)
+    with (root / PUBLISH_LOCK).open("a+") as handle:
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise PublishError(
+                        f"another publication to {root} has held it for over "
+                        f"{wait_seconds:.0f} s; nothing was published"
+                    ) from None
+                time.sleep(0.1)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 # ---------------------------------------------------------------------------------------
@@ -448,6 +579,66 @@ def apply_retention(root: Path, keep_runs: int) -> list[date]:
     return removed
 
 
+def _write_feed_files(
+    staging: Path, outcome: FeedOutcome, table: pa.Table, csv: bool, entry: dict
+) -> None:
+    path = staging / f"{outcome.feed}.parquet"
+    pq.write_table(table, path, compression="zstd")
+    _fsync(path)
+    outcome.sha256 = _sha256(path)
+    entry |= {"file": path.name, "rows": outcome.rows, "sha256": outcome.sha256}
+    if csv:
+        csv_path = staging / f"{outcome.feed}.csv"
+        _write_csv(table, csv_path)
+        _fsync(csv_path)
+        entry |= {"csv_file": csv_path.name, "csv_sha256": _sha256(csv_path)}
+
+
+def _feed_entry(outcome: FeedOutcome) -> dict:
+    entry = {"status": outcome.status, "contract_version": FEEDS_BY_NAME[outcome.feed].version}
+    if outcome.note:
+        entry["note"] = outcome.note
+    return entry
+
+
+def _write_datasets(
+    staging: Path, datasets: dict[str, pa.Table], dataset_notes: dict[str, str]
+) -> dict:
+    folder = staging / APP_DIR
+    folder.mkdir()
+    entries: dict[str, dict] = {}
+    for name, table in datasets.items():
+        path = folder / f"{name}.parquet"
+        pq.write_table(table, path, compression="zstd")
+        _fsync(path)
+        entries[name] = {
+            "status": "published",
+            "file": f"{APP_DIR}/{path.name}",
+            "rows": table.num_rows,
+            "sha256": _sha256(path),
+        }
+    for name, note in dataset_notes.items():
+        entries[name] = {"status": "skipped", "note": note}
+    _fsync(folder)
+    return dict(sorted(entries.items()))
+
+
+def _make_visible(root: Path, as_of: date, staging: Path, name: str) -> None:
+    """Rename the finished folder into place, then switch the run date's link and
+    `latest` (only ever forward in time)."""
+    runs = root / RUNS_DIR
+    _fsync(staging)
+    os.rename(staging, runs / name)
+    _fsync(runs)
+    _mark_superseded(root, root / as_of.isoformat())
+    _switch_link(root / as_of.isoformat(), f"{RUNS_DIR}/{name}")
+    latest = root / LATEST
+    current = os.readlink(latest) if latest.is_symlink() else None
+    if current is None or current <= as_of.isoformat():
+        _switch_link(latest, as_of.isoformat())
+    _fsync(root)
+
+
 def write_publication(
     root: Path,
     as_of: date,
@@ -457,8 +648,11 @@ def write_publication(
     keep_runs: int | None = None,
     run_id: str | None = None,
     extra_manifest: dict | None = None,
+    datasets: dict[str, pa.Table] | None = None,
+    dataset_notes: dict[str, str] | None = None,
 ) -> PublishResult:
-    """Write validated feeds as one publication and make it visible atomically."""
+    """Write validated feeds (and the dashboard's datasets) as one publication and make it
+    visible atomically. The caller holds `publication_lock(root)`."""
     run_id = run_id or uuid.uuid4().hex[:12]
     root.mkdir(parents=True, exist_ok=True)
     runs = root / RUNS_DIR
@@ -469,51 +663,36 @@ def write_publication(
     try:
         feeds_manifest = {}
         for outcome in outcomes:
-            contract_version = next(f.version for f in FEEDS if f.name == outcome.feed)
-            entry = {"status": outcome.status, "contract_version": contract_version}
-            if outcome.note:
-                entry["note"] = outcome.note
+            entry = _feed_entry(outcome)
             if outcome.status == "published":
-                path = staging / f"{outcome.feed}.parquet"
-                pq.write_table(tables[outcome.feed], path, compression="zstd")
-                _fsync(path)
-                outcome.sha256 = _sha256(path)
-                entry |= {"file": path.name, "rows": outcome.rows, "sha256": outcome.sha256}
-                if csv:
-                    csv_path = staging / f"{outcome.feed}.csv"
-                    _write_csv(tables[outcome.feed], csv_path)
-                    _fsync(csv_path)
-                    entry |= {"csv_file": csv_path.name, "csv_sha256": _sha256(csv_path)}
+                _write_feed_files(staging, outcome, tables[outcome.feed], csv, entry)
             feeds_manifest[outcome.feed] = entry
         manifest = {
             "run_id": run_id,
             "as_of": as_of.isoformat(),
             "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "feeds": feeds_manifest,
+            "app_datasets": _write_datasets(staging, datasets or {}, dataset_notes or {}),
         } | (extra_manifest or {})
         manifest_path = staging / MANIFEST
         manifest_path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
         _fsync(manifest_path)
-        _fsync(staging)
-        final = runs / name
-        os.rename(staging, final)
-        _fsync(runs)
+        _make_visible(root, as_of, staging, name)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    # Visible from here: first the run date, then `latest` (only ever forward in time).
-    _mark_superseded(root, root / as_of.isoformat())
-    _switch_link(root / as_of.isoformat(), f"{RUNS_DIR}/{name}")
-    latest = root / LATEST
-    current = os.readlink(latest) if latest.is_symlink() else None
-    if current is None or current <= as_of.isoformat():
-        _switch_link(latest, as_of.isoformat())
-    _fsync(root)
     if keep_runs is not None:
         apply_retention(root, keep_runs)
     else:
         _remove_unreferenced(root)
     return PublishResult(as_of, run_id, root / as_of.isoformat(), outcomes)
+
+
+def _not_published(as_of: date, feeds_root: Path, error: OSError) -> PublishError:
+    return PublishError(
+        f"feeds for {as_of} not published (latest unchanged): cannot write "
+        f"{feeds_root}: {error.strerror or error}"
+    )
 
 
 def publish_feeds(
@@ -525,7 +704,8 @@ def publish_feeds(
     run_id: str | None = None,
     extra_manifest: dict | None = None,
 ) -> PublishResult:
-    """Validate every feed against its contract, then publish them together.
+    """Validate every feed against its contract, then publish them together, with the
+    planners' decisions on this date's plan (`approved_*`) and the dashboard's datasets.
 
     Raises `PublishError` (nothing published, `latest` unchanged) when any feed breaks
     its contract or the folder cannot be written.
@@ -538,15 +718,105 @@ def publish_feeds(
         raise PublishError(
             f"feeds for {as_of} not published (latest unchanged): " + " | ".join(violations)
         )
+    published = {o.feed for o in outcomes if o.status == "published"}
+    datasets, dataset_notes = collect_app_datasets(db_path, as_of, published)
     try:
-        result = write_publication(
-            feeds_root, as_of, tables, outcomes, csv, keep_runs, run_id, extra_manifest
-        )
+        with publication_lock(feeds_root):
+            # decisions are read under the lock: one recorded while this run collected its
+            # feeds is in this publication, or republished after it (publish_decisions)
+            decided, decided_outcomes, violations = collect_decision_feeds(
+                decision_store.decisions_path(db_path),
+                as_of,
+                tables.get("replenishment_plan"),
+                tables.get("transfer_recommendations"),
+            )
+            if violations:
+                raise PublishError(
+                    f"feeds for {as_of} not published (latest unchanged): " + " | ".join(violations)
+                )
+            result = write_publication(
+                feeds_root,
+                as_of,
+                tables | decided,
+                outcomes + decided_outcomes,
+                csv,
+                keep_runs,
+                run_id,
+                extra_manifest,
+                datasets,
+                dataset_notes,
+            )
     except OSError as error:
-        raise PublishError(
-            f"feeds for {as_of} not published (latest unchanged): cannot write "
-            f"{feeds_root}: {error.strerror or error}"
-        ) from error
+        raise _not_published(as_of, feeds_root, error) from error
     for outcome in result.skipped:
         log.warning("feed %s: skipped — %s", outcome.feed, outcome.note)
     return result
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    """Publications are never changed once written, so a new version may share files."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
+def publish_decisions(db_path: Path, feeds_root: Path, as_of: date) -> PublishResult:
+    """Publish the planners' current decisions on the plan of `as_of` as a new version of
+    that date's publication: every other file is the published one (hard links), the
+    approval feeds are rebuilt from the decision store, and the links switch atomically
+    as in every publication. Raises `PublishError` when `as_of` has no publication."""
+    feeds_root = Path(feeds_root)
+    try:
+        with publication_lock(feeds_root):
+            link = feeds_root / as_of.isoformat()
+            if not link.is_symlink():
+                raise PublishError(f"no publication for {as_of} in {feeds_root}")
+            current = link.resolve()
+            manifest = json.loads((current / MANIFEST).read_text())
+
+            def published(feed: str) -> pa.Table | None:
+                entry = manifest["feeds"].get(feed, {})
+                return pq.read_table(current / entry["file"]) if "file" in entry else None
+
+            tables, outcomes, violations = collect_decision_feeds(
+                decision_store.decisions_path(db_path),
+                as_of,
+                published("replenishment_plan"),
+                published("transfer_recommendations"),
+            )
+            if violations:
+                raise PublishError(
+                    f"decisions on the plan of {as_of} not published: " + " | ".join(violations)
+                )
+            csv = any("csv_file" in entry for entry in manifest["feeds"].values())
+            replaced = {o.feed for o in outcomes}
+            name = f"{as_of.isoformat()}.{uuid.uuid4().hex[:12]}"
+            staging = feeds_root / RUNS_DIR / f".{name}.partial"
+            staging.mkdir()
+            try:
+                for source in current.rglob("*"):
+                    if source.is_dir() or source.name == MANIFEST:
+                        continue
+                    if source.stem in replaced and source.parent == current:
+                        continue
+                    target = staging / source.relative_to(current)
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    _link_or_copy(source, target)
+                for outcome in outcomes:
+                    entry = _feed_entry(outcome)
+                    if outcome.status == "published":
+                        _write_feed_files(staging, outcome, tables[outcome.feed], csv, entry)
+                    manifest["feeds"][outcome.feed] = entry
+                manifest["decisions_published_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+                manifest_path = staging / MANIFEST
+                manifest_path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+                _fsync(manifest_path)
+                _make_visible(feeds_root, as_of, staging, name)
+            except BaseException:
+                shutil.rmtree(staging, ignore_errors=True)
+                raise
+            _remove_unreferenced(feeds_root)
+    except OSError as error:
+        raise _not_published(as_of, feeds_root, error) from error
+    return PublishResult(as_of, manifest["run_id"], feeds_root / as_of.isoformat(), outcomes)
