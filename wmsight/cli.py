@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -466,6 +467,55 @@ def simulate(
             )
     console.print(result.verdict())
     console.print(f"{result.seconds:.1f} s; results in ml.simulation_results")
+
+
+@app.command()
+def dashboard(
+    feeds: FeedsOption = None,
+    db: DbOption = None,
+    port: Annotated[int, typer.Option(help="Port to serve on.")] = 8501,
+    address: Annotated[
+        str, typer.Option(help="Address to listen on (0.0.0.0: reachable from other machines).")
+    ] = "localhost",
+    open_browser: Annotated[
+        bool, typer.Option("--open/--no-open", help="Open a browser tab on start.")
+    ] = True,
+) -> None:
+    """Serve the dashboard (Streamlit) on the latest published feeds: KPIs, customers,
+    churn alerts, replenishment review, forecast accuracy, data quality.
+
+    It reads only the published feeds, so it runs beside a pipeline run and is never
+    blocked by it. Planners' decisions are stored beside the warehouse (--db) and
+    published as the approved_purchase_orders and approved_transfers feeds. Logging in
+    (users: WMSIGHT_DASHBOARD_USERS, default the demo users) is needed to change anything.
+    """
+    import subprocess
+    import sys
+
+    import dashboards
+
+    app_file = str(Path(dashboards.__file__).with_name("app.py"))  # not imported: it renders
+
+    settings = load_settings(db_path=db, feeds_dir=feeds)
+    environment = os.environ | {
+        "WMSIGHT_FEEDS_DIR": str(settings.feeds_dir.resolve()),
+        "WMSIGHT_DB_PATH": str(settings.db_path.resolve()),
+    }
+    command = [
+        sys.executable, "-m", "streamlit", "run", app_file,
+        "--server.port", str(port),
+        "--server.address", address,
+        "--server.headless", "false" if open_browser else "true",
+        "--server.fileWatcherType", "none",
+        "--client.toolbarMode", "viewer",
+        "--browser.gatherUsageStats", "false",
+        "--global.developmentMode", "false",
+    ]  # fmt: skip
+    console.print(
+        f"dashboard on http://{address}:{port} (feeds {settings.feeds_dir}, "
+        f"decisions beside {settings.db_path}); Ctrl-C stops it"
+    )
+    raise typer.Exit(code=subprocess.call(command, env=environment))
 
 
 if __name__ == "__main__":

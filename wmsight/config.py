@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEMO_ROOT = Path("demo_data")
@@ -25,6 +25,11 @@ class Settings(BaseSettings):
     # run folders kept under the feeds root (the newest ones; `latest` is always kept)
     feeds_keep_runs: int = Field(default=30, ge=1)
     log_level: str = "INFO"
+    # the dashboard's users (streamlit-authenticator's YAML, bcrypt-hashed passwords);
+    # None: the demo users shipped in dashboards/demo_users.yaml
+    dashboard_users: Path | None = None
+    # signs the dashboard's login cookie; None: the users file's own key
+    dashboard_cookie_key: SecretStr | None = None
 
 
 def load_settings(**overrides: object) -> Settings:
