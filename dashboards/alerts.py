@@ -97,6 +97,16 @@ def filter_alerts(frame: pl.DataFrame, chosen: AlertFilter) -> pl.DataFrame:
     return frame
 
 
+def alert_key(row: dict) -> str:
+    """One alert as text (widgets carry text): customer, type and the day it was raised."""
+    return f"{row['customer_key']}|{row['alert_type']}|{row['raised_on'].isoformat()}"
+
+
+def parse_alert_key(key: str) -> tuple[str, str, date]:
+    customer_key, alert_type, raised_on = key.rsplit("|", 2)
+    return customer_key, alert_type, date.fromisoformat(raised_on)
+
+
 def options(frame: pl.DataFrame, column: str) -> list[str]:
     return frame[column].drop_nulls().unique().sort().to_list()
 

@@ -56,3 +56,42 @@ def scale1_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Scale1Warehous
     ingest_extracts(extracts, db_path)
     build_warehouse(db_path)
     return Scale1Warehouse(db_path, extracts, extracts / "_truth")
+
+
+@dataclass(frozen=True)
+class PublishedWorld:
+    db_path: Path  # the warehouse, every stage run
+    feeds: Path  # its publication (latest), with the dashboard's datasets
+
+    def copy(self, target: Path) -> PublishedWorld:
+        """A copy a test may change (decisions republish the feeds; they are stored
+        beside the warehouse)."""
+        import shutil
+
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(self.feeds, target / "feeds", symlinks=True)
+        shutil.copy2(self.db_path, target / self.db_path.name)
+        return PublishedWorld(target / self.db_path.name, target / "feeds")
+
+
+@pytest.fixture(scope="session")
+def published_world(tmp_path_factory: pytest.TempPathFactory) -> PublishedWorld:
+    """A small generated business through every stage of `wmsight run` plus the
+    replenishment simulation, published: what the dashboard shows. Shared by the
+    dashboard's tests (treat as read-only; `copy()` it to change it)."""
+    from models_ml.simulate import SimConfig, run_simulation
+    from wmsight.demo import generate_world
+    from wmsight.runner import RunContext, run_stages
+    from wmsight.stages import PIPELINE
+
+    root = tmp_path_factory.mktemp("published")
+    extracts = root / "extracts"
+    generate_world(extracts, scale=0.04, seed=3, days=240, delta_drops=1)
+    context = RunContext(extracts, root / "wmsight.duckdb", root / "feeds")
+    *before_publish, publish = PIPELINE
+    report = run_stages(context, before_publish)
+    assert report.failed is None, report.failed
+    run_simulation(context.db_path, SimConfig(weeks=4, warmup_weeks=4))
+    report = run_stages(context, [publish])
+    assert report.failed is None, report.failed
+    return PublishedWorld(context.db_path, context.feeds_dir)

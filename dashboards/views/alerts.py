@@ -84,7 +84,7 @@ with shown(context):
     if require_permission(context, HANDLE_ALERTS):
         open_alerts = shown_alerts.filter(~shown_alerts["handled"])
         labels = {
-            (r["customer_key"], r["alert_type"], r["raised_on"]): (
+            alerts.alert_key(r): (
                 f"{r['display_name']} · {t.value(r['alert_type'])} · {t.value(r['severity'])}"
             )
             for r in open_alerts.iter_rows(named=True)
@@ -97,7 +97,11 @@ with shown(context):
             if st.form_submit_button(t("mark_handled")):
                 try:
                     n = store.record_alert_handled(
-                        decisions_file, picked, note, context.user.username, context.user.name
+                        decisions_file,
+                        [alerts.parse_alert_key(key) for key in picked],
+                        note,
+                        context.user.username,
+                        context.user.name,
                     )
                 except store.DecisionError as error:
                     st.error(t("decision_failed", error=error))
