@@ -233,6 +233,7 @@ VALUES: dict[str, tuple[str, str]] = {
     "new": ("New", "新客户"),
     "b2b": ("B2B", "B2B 大客户"),
     "ecommerce": ("E-commerce", "电商"),
+    "(unknown)": ("Unknown", "未知"),
     "critical": ("Critical", "紧急"),
     "high": ("High", "高"),
     "medium": ("Medium", "中"),

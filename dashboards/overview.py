@@ -2,10 +2,13 @@
 channels, against their targets, and what changed since the day before.
 
 A rate cannot be averaged across warehouses or channels, so slices are computed from
-the KPI components the pipeline publishes (`kpi_components`: a numerator and a
-denominator per date, warehouse, channel and metric): value = Σ numerator / Σ
-denominator. Without them (an older publication) only the feed's own rows can be shown:
-one warehouse, or the company ('ALL').
+the KPI components the pipeline publishes (`kpi_components`, from the dbt mart
+fct_kpi_daily_components: a numerator and a denominator per date, warehouse, channel
+and metric): value = Σ numerator / Σ denominator where something was observed. Rows
+without a warehouse (feedback about no order) count only when no warehouse is chosen;
+stock metrics have no channel and count whatever channels are chosen. Without the
+components (an older publication) only the feed's own rows can be shown: one warehouse,
+or the company ('ALL').
 """
 
 from __future__ import annotations
@@ -119,8 +122,9 @@ def daily_values(publication: Publication, kpi_slice: KpiSlice) -> pl.DataFrame:
         )
     values = (
         rows.group_by("date", "metric")
-        .agg(pl.col("numerator").sum(), pl.col("denominator").sum())
-        .filter(pl.col("denominator") != 0)
+        .agg(pl.col("numerator").sum(), pl.col("denominator").sum(), pl.col("observations").sum())
+        # rows that only carry a trailing window's denominator make no value of their own
+        .filter((pl.col("observations") > 0) & (pl.col("denominator") != 0))
         .with_columns((pl.col("numerator") / pl.col("denominator")).alias("value"))
         .select("date", "metric", "value")
     )

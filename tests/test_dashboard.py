@@ -43,16 +43,21 @@ def test_company_kpis_are_the_feeds_company_rows(published_world: PublishedWorld
     joined = everything.join(company, on=["date", "metric"], suffix="_feed")
     assert joined.height == company.drop_nulls("value").height > 0
     assert (joined["value"] - joined["value_feed"]).abs().max() < 1e-6
-    # every warehouse, all channels: the same numbers, however they are computed
-    options = overview.slice_options(publication)
-    all_warehouses = overview.daily_values(
-        publication,
-        overview.KpiSlice(start, end, tuple(options["warehouses"]), tuple(options["channels"]))
-        if overview.can_slice(publication)
-        else overview.KpiSlice(start, end),
+    # every channel chosen (orders of no known channel too): still the company's numbers
+    channels = overview.slice_options(publication)["channels"]
+    assert overview.can_slice(publication) and {"b2b", "ecommerce"} <= set(channels)
+    every_channel = overview.daily_values(
+        publication, overview.KpiSlice(start, end, channels=tuple(channels))
     )
-    again = all_warehouses.join(company, on=["date", "metric"], suffix="_feed")
+    again = every_channel.join(company, on=["date", "metric"], suffix="_feed")
+    assert again.height == joined.height
     assert (again["value"] - again["value_feed"]).abs().max() < 1e-6
+    # one channel: its own orders only, so a different fulfilment time somewhere
+    b2b = overview.daily_values(publication, overview.KpiSlice(start, end, channels=("b2b",)))
+    hours = b2b.filter(pl.col("metric") == "fulfillment_hours_avg").join(
+        company, on=["date", "metric"], suffix="_feed"
+    )
+    assert hours.height and (hours["value"] - hours["value_feed"]).abs().max() > 1e-3
 
 
 def test_one_warehouse_shows_its_own_kpis_and_targets(published_world: PublishedWorld) -> None:

@@ -50,7 +50,7 @@ DATASETS: tuple[Dataset, ...] = (
     Dataset(
         "kpi_components",
         ("marts.fct_kpi_daily_components",),
-        """SELECT date, warehouse_id, channel, metric, numerator, denominator
+        """SELECT date, warehouse_id, channel, metric, numerator, denominator, observations
         FROM marts.fct_kpi_daily_components WHERE date <= $as_of
         ORDER BY date, warehouse_id, channel, metric""",
         after_feed="kpi_daily",
