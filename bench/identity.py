@@ -11,14 +11,16 @@ recall >= 0.97.
 It also prints the recall ceiling: the share of true pairs joined, directly or through
 other records of the same customer, by at least one shared identifying value (phone,
 visible mobile digits, personal e-mail, name core, contact name, crm_id, tax id, a
-company name's pinyin key across scripts). A pair
-outside it (a second marketplace account with no phone and another nickname, a CRM name
-written in English against a Chinese legal name) carries no evidence any matcher could use.
+company name's pinyin key across scripts, a person's name in characters against the same
+name in pinyin). A pair outside it (a second marketplace account with no phone and
+another nickname) carries no evidence any matcher could use. The pairs missed are listed
+by the strongest evidence their two records share, so the gap can be read directly.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import tempfile
 import time
@@ -42,6 +44,8 @@ class IdentityQuality:
     correct_pairs: int
     rules: dict[str, int]  # records per match_rule
     reachable_pairs: int  # true pairs joined by shared identifying values (the ceiling)
+    # (pair of systems, strongest evidence the two records share) -> true pairs missed
+    missed: dict[tuple[str, str], int]
 
     @property
     def precision(self) -> float:
@@ -56,16 +60,56 @@ class IdentityQuality:
         return self.reachable_pairs / self.true_pairs if self.true_pairs else 1.0
 
 
-# Two records of one true customer that share one of these can be found by a matcher.
+# Two records of one true customer that share one of these can be found by a matcher. A
+# name that says no more than a surname (陈**, 小陈) identifies nobody.
 EVIDENCE = """
     a.phone = b.phone or a.mobile_visible_digits = b.mobile_visible_digits
     or (a.email = b.email and not a.email_is_role_mailbox)
-    or a.name_core = b.name_core or a.name_short = b.name_core or a.name_core = b.name_short
-    or a.contact_name = b.contact_name or a.tax_id = b.tax_id
+    or ((a.name_core = b.name_core or a.name_short = b.name_core or a.name_core = b.name_short
+         or a.contact_name = b.contact_name) and not (a.surname_only and b.surname_only))
+    or a.tax_id = b.tax_id
     or (a.name_latin = b.name_latin and a.name_is_latin <> b.name_is_latin)
+    or (a.name_spoken = b.name_spoken and a.name_spoken_script <> b.name_spoken_script)
     or (a.linked_crm_id = b.source_id and b.source_system = 'crm')
     or (b.linked_crm_id = a.source_id and a.source_system = 'crm')
 """
+
+
+# What two records of a missed true pair share, strongest first. A surname is what a
+# masked name (陈**), a familiar one (小陈) or a full name (陈娜) tells; a handle in pinyin
+# (chenna_6954) shares it when it starts with the surname's pinyin.
+MISSED_EVIDENCE = f"""
+    case
+        when {EVIDENCE} then 'shared identifier'
+        when a.surname = b.surname
+            or starts_with(a.handle, b.surname_spoken) or starts_with(b.handle, a.surname_spoken)
+            then case when a.district = b.district then 'surname, district' else 'surname, city' end
+        when a.district = b.district then 'district only'
+        when a.city = b.city then 'city only'
+        else 'nothing'
+    end
+"""
+
+
+def _surnames(con: duckdb.DuckDBPyConnection) -> None:
+    """Temp table person_names: record_key, surname (a Han character), surname_spoken and
+    handle (a Latin handle without digits), from the contact name or nickname."""
+    from pypinyin import lazy_pinyin
+
+    rows = con.execute("SELECT record_key, contact_name FROM evidence").fetchall()
+    out = []
+    for key, name in rows:
+        bare = re.sub(r"[\s_.\-·]*[0-9]+$|[\s_.\-·]", "", name or "").lower()
+        han = re.fullmatch(r"(?:小|老)?([\u4e00-\u9fff])(?:\*+|[\u4e00-\u9fff]{1,2})?", bare)
+        surname = han.group(1) if han else None
+        spoken = lazy_pinyin(surname)[0] if surname else None
+        handle = bare if re.fullmatch(r"[a-z]{4,}", bare) else None
+        out.append((key, surname, spoken, handle))
+    con.execute(
+        "CREATE TEMP TABLE person_names (record_key VARCHAR, surname VARCHAR,"
+        " surname_spoken VARCHAR, handle VARCHAR)"
+    )
+    con.executemany("INSERT INTO person_names VALUES (?, ?, ?, ?)", out)
 
 
 def _pairs_within_components(nodes: list[str], edges: list[tuple[str, str]]) -> int:
@@ -111,10 +155,27 @@ def measure(db_path: Path, truth_csv: Path) -> IdentityQuality:
             """).fetchall()
         con.execute("""
             CREATE TEMP TABLE evidence AS
-            SELECT r.*, n.name_latin, n.name_is_latin, s.true_customer_id
+            SELECT r.*, n.name_latin, n.name_is_latin, n.name_spoken, n.name_spoken_script,
+                   s.true_customer_id, s.customer_key,
+                   regexp_matches(
+                       coalesce(r.contact_name, ''), '^(小|老)?[一-鿿][*]+$|^(小|老)[一-鿿]$'
+                   ) AS surname_only
             FROM intermediate.int_customer_source_records AS r
             JOIN scored AS s USING (source_system, source_id)
             LEFT JOIN intermediate.int_customer_name_latin AS n USING (record_key)""")
+        _surnames(con)
+        missed = {
+            (systems, evidence): int(pairs)
+            for systems, evidence, pairs in con.execute(f"""
+                SELECT least(a.source_system, b.source_system) || ' - '
+                           || greatest(a.source_system, b.source_system),
+                       {MISSED_EVIDENCE}, count(*)
+                FROM (SELECT * FROM evidence JOIN person_names USING (record_key)) AS a
+                JOIN (SELECT * FROM evidence JOIN person_names USING (record_key)) AS b
+                    ON a.true_customer_id = b.true_customer_id
+                    AND a.record_key < b.record_key AND a.customer_key <> b.customer_key
+                GROUP BY ALL ORDER BY count(*) DESC""").fetchall()
+        }
         nodes = [k for (k,) in con.execute("SELECT record_key FROM evidence").fetchall()]
         edges = con.execute(f"""
             SELECT a.record_key, b.record_key FROM evidence AS a
@@ -133,6 +194,7 @@ def measure(db_path: Path, truth_csv: Path) -> IdentityQuality:
         int(correct_pairs),
         rules,
         _pairs_within_components(nodes, edges),
+        missed,
     )
 
 
@@ -166,6 +228,9 @@ def main() -> None:
     print("  records by match rule:")
     for rule, count in quality.rules.items():
         print(f"    {rule:<12} {count:>8,}")
+    print("  true pairs missed, by the strongest evidence the two records share:")
+    for (systems, evidence), pairs in quality.missed.items():
+        print(f"    {systems:<24} {evidence:<18} {pairs:>6,}")
 
 
 if __name__ == "__main__":

@@ -38,11 +38,12 @@ def test_clustering_matches_the_truth(world: tuple[Path, Path]) -> None:
     quality = measure(db_path, truth)
     assert quality.true_pairs > 1000
     assert quality.precision >= 0.99, quality
-    # 0.97 is the target, out of reach here: about 6 % of true pairs are a
-    # person's second marketplace account with no phone on one side and a nickname drawn
-    # afresh, which share nothing but a city and district with hundreds of strangers
-    # (see bench/identity.py and docs/BENCHMARKS.md). Measured at seed 42: 0.927.
-    assert quality.recall >= 0.91, quality
+    # 0.97 is the target, out of reach here: the recall ceiling (true pairs
+    # joined by any identifying value) is 0.95 on this world. The rest are a person's
+    # second marketplace account with no phone and a nickname drawn afresh, sharing a
+    # surname or nothing but the district with dozens of strangers (see bench/identity.py
+    # and docs/BENCHMARKS.md). Measured on seed 7 without the hand-written cases: 0.9445.
+    assert quality.recall >= 0.94, quality
 
 
 def test_hard_negatives_stay_apart(world: tuple[Path, Path]) -> None:
@@ -157,3 +158,21 @@ def test_latin_keys_keep_industry_and_branch_apart() -> None:
     # a person's name, or a name without a known industry word, has no key
     assert name_latin("王伟", "王伟", "北京", "北京市") is None
     assert name_latin("Sunny", "sunny", "北京", "北京市") is None
+
+
+@pytest.mark.parametrize(
+    ("name", "spoken"),
+    [
+        ("陈娜", ("chenna", "han")),
+        ("chenna_6954", ("chenna", "latin")),
+        ("Chen.Na 88", ("chenna", "latin")),
+        ("曾伟", ("zengwei", "han")),  # a surname's own reading, not the everyday ceng
+        ("小曾", ("xiaozeng", "han")),
+        ("陈**", None),  # a masked name says only the surname
+        ("陈na", None),
+        ("ab_12", None),
+        (None, None),
+    ],
+)
+def test_a_person_name_is_keyed_as_it_is_said(name: str | None, spoken: tuple | None) -> None:
+    assert _name_latin_module().spoken_name(name) == spoken

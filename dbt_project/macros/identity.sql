@@ -21,3 +21,19 @@
 {% macro city_key(expression) -%}
     nullif(regexp_replace(regexp_replace({{ to_halfwidth(expression) }}, '\s', '', 'g'), '市$', ''), '')
 {%- endmacro %}
+
+{#
+  The district (区, 县, 旗 or county-level 市) an address names after its optional
+  province and city: 广东省深圳市南山区科技园路1号 -> 南山区, 上海市浦东新区… -> 浦东新区,
+  昆山市玉山镇… -> 昆山市. Null when the address names none.
+#}
+{% macro address_district(expression) -%}
+    nullif(
+        regexp_extract(
+            regexp_replace({{ to_halfwidth(expression) }}, '\s', '', 'g'),
+            '^(?:[^省市区县]{2,8}?(?:省|自治区))?(?:[^省市区县]{2,5}?市)?([^省市区县旗]{1,6}?(?:区|县|旗|市))',
+            1
+        ),
+        ''
+    )
+{%- endmacro %}

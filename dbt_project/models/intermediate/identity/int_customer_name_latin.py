@@ -8,6 +8,11 @@ spellings are reduced to `trade pinyin|industry|branch pinyin`: haichuan|酒店�
 both names above. The industry is kept (as its Chinese word), because two companies of
 one trade name in one city differ in it (海川酒店管理 / 海川食品). A name whose industry
 word is not in INDUSTRY_TERMS gets no key: without it the key would join such siblings.
+
+A person's name gets the same treatment: a marketplace handle is often the owner's name
+in pinyin (chenna_6954) where another account or the CRM's contact has it in characters
+(陈娜). `name_spoken` is the name as it is said (chenna for both) and `name_spoken_script`
+tells which way it was written, so only a match across scripts says something new.
 """
 
 from __future__ import annotations
@@ -92,7 +97,20 @@ PLACE_EXONYMS: dict[str, tuple[str, ...]] = {
     "西藏": ("tibet",),
 }
 
+# Surnames read otherwise than the character's everyday reading (曾 is Zeng, not ceng).
+SURNAME_READINGS: dict[str, str] = {
+    "曾": "zeng", "单": "shan", "解": "xie", "区": "ou", "仇": "qiu", "朴": "piao",
+    "查": "zha", "盖": "ge", "覃": "qin", "缪": "miao", "乐": "yue", "翟": "zhai",
+    "尉": "yu", "种": "chong", "黑": "he", "繁": "po", "员": "yun", "召": "shao",
+}  # fmt: skip
+# 小王, 老王: what people call someone by the surname
+FAMILIAR_PREFIXES = ("小", "老")
+
 HAN = re.compile(r"[\u4e00-\u9fff]")
+HAN_ONLY = re.compile(r"[\u4e00-\u9fff]{2,4}")
+LATIN_NAME = re.compile(r"[a-z]{4,}")
+# digits a platform appends to a taken handle, and separators inside it (liu_bin_4737)
+HANDLE_NOISE = re.compile(r"[\s_.\-·]*[0-9]+$|[\s_.\-·]")
 LEGAL_FORMS = re.compile(
     r"\b(co|company|corp|corporation|inc|incorporated|ltd|limited|llc|plc|group|holdings?)\b\.?"
 )
@@ -155,22 +173,47 @@ def name_latin(
     return _from_english(source_name, places)
 
 
+def spoken_name(name: str | None) -> tuple[str, str] | None:
+    """A person's name or handle as it is said, and the script it was written in:
+    陈娜 -> (chenna, han), chenna_6954 -> (chenna, latin). None for anything else (a
+    masked name such as 陈**, a mix of scripts, a handle shorter than four letters)."""
+    if not name:
+        return None
+    bare = HANDLE_NOISE.sub("", name).lower()
+    if HAN_ONLY.fullmatch(bare):
+        syllables = lazy_pinyin(bare)
+        surname = 1 if bare.startswith(FAMILIAR_PREFIXES) else 0
+        syllables[surname] = SURNAME_READINGS.get(bare[surname], syllables[surname])
+        return "".join(syllables), "han"
+    if LATIN_NAME.fullmatch(bare):
+        return bare, "latin"
+    return None
+
+
 def name_keys(records: pa.Table) -> pa.Table:
-    """record_key, name_latin, name_is_latin for the records whose name has a key."""
-    rows = records.select(["record_key", "source_name", "name_core", "city", "province"])
-    keys, values, latin = [], [], []
+    """record_key, name_latin, name_is_latin, name_spoken, name_spoken_script for every
+    record (null where its name has no such key)."""
+    rows = records.select(
+        ["record_key", "source_name", "name_core", "contact_name", "city", "province"]
+    )
+    columns: dict[str, list] = {
+        "record_key": [],
+        "name_latin": [],
+        "name_is_latin": [],
+        "name_spoken": [],
+        "name_spoken_script": [],
+    }
     for row in rows.to_pylist():
         key = name_latin(row["source_name"], row["name_core"], row["city"], row["province"])
-        if key is not None:
-            keys.append(row["record_key"])
-            values.append(key)
-            latin.append(not HAN.search(row["source_name"]))
+        spoken = spoken_name(row["contact_name"])
+        columns["record_key"].append(row["record_key"])
+        columns["name_latin"].append(key)
+        columns["name_is_latin"].append(None if key is None else not HAN.search(row["source_name"]))
+        columns["name_spoken"].append(spoken and spoken[0])
+        columns["name_spoken_script"].append(spoken and spoken[1])
+    types = {"name_is_latin": pa.bool_()}
     return pa.table(
-        {
-            "record_key": pa.array(keys, pa.string()),
-            "name_latin": pa.array(values, pa.string()),
-            "name_is_latin": pa.array(latin, pa.bool_()),
-        }
+        {name: pa.array(values, types.get(name, pa.string())) for name, values in columns.items()}
     )
 
 

@@ -1,9 +1,12 @@
 {#
   Every record any system keeps of a customer, with the attributes identity resolution
   compares, normalised the same way whatever the system. An online buyer is described by
-  its most frequent value of each attribute over its orders (ties: the most recent).
+  its most frequent value of each attribute over its orders (ties: the most recent), so
+  its district is where it usually has parcels delivered; an ERP customer's district is
+  read from its address, and a CRM account's from the address of the ERP account that
+  names it.
 #}
-{% set buyer_attributes = ['buyer_nickname', 'buyer_phone', 'buyer_email', 'ship_province_raw', 'ship_city'] %}
+{% set buyer_attributes = ['buyer_nickname', 'buyer_phone', 'buyer_email', 'ship_province_raw', 'ship_city', 'ship_district'] %}
 
 with crm_customers as (
     select * from {{ ref('stg_crm__customers') }}
@@ -47,19 +50,30 @@ buyers as (
     group by buyer_key
 ),
 
+{# The CRM keeps no address, but an ERP account that names its CRM account (crm_id)
+   gives it one: the latest such ERP account's. #}
+crm_addresses as (
+    select crm_id, address
+    from erp_customers
+    where crm_id is not null and address is not null
+    qualify row_number() over (partition by crm_id order by updated_at desc, erp_code) = 1
+),
+
 unioned as (
     select
         'crm' as source_system,
-        crm_id as source_id,
-        company_name as source_name,
-        contact_name,
+        crm_customers.crm_id as source_id,
+        crm_customers.company_name as source_name,
+        crm_customers.contact_name,
         cast(null as varchar) as tax_id,
         cast(null as varchar) as linked_crm_id,
-        phone,
-        email,
-        province_raw,
-        city
+        crm_customers.phone,
+        crm_customers.email,
+        crm_customers.province_raw,
+        crm_customers.city,
+        {{ address_district('crm_addresses.address') }} as district
     from crm_customers
+    left join crm_addresses using (crm_id)
 
     union all
 
@@ -73,7 +87,8 @@ unioned as (
         phone,
         cast(null as varchar) as email,
         province_raw,
-        city
+        city,
+        {{ address_district('address') }} as district
     from erp_customers
 
     union all
@@ -89,13 +104,15 @@ unioned as (
         phone.buyer_phone as phone,
         email.buyer_email as email,
         province.ship_province_raw as province_raw,
-        city.ship_city as city
+        city.ship_city as city,
+        district.ship_district as district
     from buyers
     left join buyer_buyer_nickname as nickname using (buyer_key)
     left join buyer_buyer_phone as phone using (buyer_key)
     left join buyer_buyer_email as email using (buyer_key)
     left join buyer_ship_province_raw as province using (buyer_key)
     left join buyer_ship_city as city using (buyer_key)
+    left join buyer_ship_district as district using (buyer_key)
 ),
 
 normalised as (
@@ -119,7 +136,12 @@ normalised as (
         split_part(unioned.email, '@', 1) in (select local_part from role_mailboxes)
             as email_is_role_mailbox,
         provinces.province,
-        {{ city_key('unioned.city') }} as city
+        {{ city_key('unioned.city') }} as city,
+        -- an address that names only its city (杭州市东风路1号) has no district
+        case
+            when {{ city_key('unioned.district') }} is distinct from {{ city_key('unioned.city') }}
+                then nullif(regexp_replace({{ to_halfwidth('unioned.district') }}, '\s', '', 'g'), '')
+        end as district
     from unioned
     left join provinces
         on unioned.province_raw in (provinces.province, provinces.province_short)
@@ -250,7 +272,8 @@ final as (
         coalesce(email_use.records >= {{ var('identity_shared_contact_min_records') }}, false)
             as email_is_shared,
         cored.province,
-        cored.city
+        cored.city,
+        cored.district
     from cored
     left join phone_use using (phone)
     left join email_use using (email)

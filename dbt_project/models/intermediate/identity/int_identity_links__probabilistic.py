@@ -18,11 +18,13 @@ from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 # (a shared switchboard, a role mailbox such as info@…) are withheld: they prove nothing.
 RECORDS_SQL = """
 select
-    record_key as unique_id,
-    case when source_system = 'ecommerce' then 'buyer' else 'company' end as kind,
-    name_core,
-    name_short,
-    contact_name,
+    records.record_key as unique_id,
+    case when records.source_system = 'ecommerce' then 'buyer' else 'company' end as kind,
+    records.name_core,
+    records.name_short,
+    records.contact_name,
+    names.name_spoken,
+    names.name_spoken_script,
     case when not phone_is_shared then phone end as phone,
     case when not phone_is_shared then mobile_visible_digits end as mobile_visible_digits,
     case
@@ -32,22 +34,26 @@ select
     end as phone_kind,
     case when not (email_is_shared or email_is_role_mailbox) then email end as email,
     city,
+    district,
     province,
     tax_id
 from records
+left join names using (record_key)
 -- a fixed row order: the seeded sample of pairs for u depends on it
-order by record_key
+order by records.record_key
 """
 
 
 # How often one customer's records disagree, fixed rather than learned: in clean data EM
 # drives these to ~0 (a true pair never seemed to disagree), which turns any disagreement
 # into a veto and can underflow. People keep a second number or address, move, or ship
-# elsewhere; two business licences are two legal entities.
+# elsewhere (to the office, to family); a company's registered address is not always where
+# it takes deliveries; two business licences are two legal entities.
 M_DIFFERENT_PHONE = 0.05
 M_DIFFERENT_EMAIL = 0.05
 M_SAME_PROVINCE_OTHER_CITY = 0.02
 M_OTHER_PROVINCE = 0.01
+M_SAME_CITY_OTHER_DISTRICT = 0.1
 M_DIFFERENT_TAX_ID = 0.001
 
 
@@ -100,6 +106,12 @@ def comparisons() -> list:
             ),
             _exact_level("name_core", both_buyers, "same nickname"),
             _exact_level("contact_name", "true", "nickname is the contact's name"),
+            # 陈娜 and chenna_6954: one name, typed in characters on one side, pinyin on the other
+            _exact_level(
+                "name_spoken",
+                "name_spoken_script_l <> name_spoken_script_r",
+                "same name in characters and in pinyin",
+            ),
             cll.ElseLevel(),
         ],
     )
@@ -141,6 +153,20 @@ def comparisons() -> list:
             _disagreement(M_OTHER_PROVINCE),
         ],
     )
+    # Within one city, the district: where a company is registered, where a buyer has
+    # most parcels delivered (the CRM keeps none). Compared only within a city, so it
+    # adds to the city's evidence instead of counting it twice.
+    district = cl.CustomComparison(
+        output_column_name="district",
+        comparison_levels=[
+            _null_level(
+                "district_l is null or district_r is null or city_l is distinct from city_r",
+                "no district on one side, or another city",
+            ),
+            cll.ExactMatchLevel("district"),
+            _disagreement(M_SAME_CITY_OTHER_DISTRICT),
+        ],
+    )
     # two business licences are two legal entities, whatever their names
     tax_id = cl.CustomComparison(
         output_column_name="tax_id",
@@ -150,7 +176,7 @@ def comparisons() -> list:
             _disagreement(M_DIFFERENT_TAX_ID),
         ],
     )
-    return [name, phone, email, location, tax_id]
+    return [name, phone, email, location, district, tax_id]
 
 
 def settings(*, diagnostics: bool = False) -> SettingsCreator:
@@ -161,6 +187,7 @@ def settings(*, diagnostics: bool = False) -> SettingsCreator:
         blocking_rules_to_generate_predictions=[
             block_on("name_core"),
             block_on("contact_name", "city"),
+            block_on("name_spoken", "city"),
             block_on("phone"),
             block_on("mobile_visible_digits"),
             block_on("email"),
@@ -192,13 +219,16 @@ def _pair_count(con: duckdb.DuckDBPyConnection, condition: str) -> int:
     return pairs
 
 
-def score_links(records, *, threshold: float, seed: int, u_max_pairs: float, prior_recall: float):
-    """Pairs of records (arrow table of int_customer_source_records) at or above
-    `threshold`, as an arrow table: record_key_l < record_key_r, match_probability,
-    match_weight."""
+def score_links(
+    records, names, *, threshold: float, seed: int, u_max_pairs: float, prior_recall: float
+):
+    """Pairs of records (arrow tables of int_customer_source_records and
+    int_customer_name_latin) at or above `threshold`, as an arrow table: record_key_l <
+    record_key_r, match_probability, match_weight."""
     con = duckdb.connect(":memory:")
     con.execute("set threads = 1")  # one thread: sums in one order, same floats every run
     con.register("records", records)
+    con.register("names", names)
     con.execute(f"create table identity_records as {RECORDS_SQL}")
     [(n,)] = con.execute("select count(*) from identity_records").fetchall()
     if n < 2:
@@ -230,9 +260,9 @@ def score_links(records, *, threshold: float, seed: int, u_max_pairs: float, pri
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    records = dbt.ref("int_customer_source_records").to_arrow_table()
     return score_links(
-        records,
+        dbt.ref("int_customer_source_records").to_arrow_table(),
+        dbt.ref("int_customer_name_latin").to_arrow_table(),
         threshold=float(dbt.config.get("match_probability_threshold")),
         seed=int(dbt.config.get("splink_seed")),
         u_max_pairs=float(dbt.config.get("splink_u_max_pairs")),
