@@ -8,6 +8,7 @@ roll-forward does not check itself.
 from __future__ import annotations
 
 import shutil
+from datetime import timedelta
 from pathlib import Path
 
 import duckdb
@@ -234,11 +235,31 @@ def test_turnover_per_sku_is_goods_shipped_over_average_stock(warehouse: Path) -
     assert turnover["A"] > turnover["C"]
 
 
-def test_a_late_snapshot_and_movement_rebuild_only_their_days_like_a_full_refresh(
+INCREMENTAL_INVENTORY = (
+    "intermediate.int_stock_movements_daily",
+    "marts.fct_inventory_daily",
+    "marts.fct_inventory_sku_performance",
+)
+
+
+def differing_rows(con: duckdb.DuckDBPyConnection, table: str, other: str) -> tuple[int, int]:
+    """Rows of `table` not in the same table of the attached database `other`, and back
+    (as multisets: a duplicated row counts)."""
+    mine, theirs = f"SELECT * FROM {table}", f"SELECT * FROM {other}.{table}"
+    [(extra, missing)] = con.execute(
+        f"SELECT (SELECT count(*) FROM ({mine} EXCEPT ALL {theirs})), "
+        f"(SELECT count(*) FROM ({theirs} EXCEPT ALL {mine}))"
+    ).fetchall()
+    return extra, missing
+
+
+def test_late_and_corrected_stock_records_rebuild_only_their_days_like_a_full_refresh(
     warehouse: Path, tmp_path: Path
 ) -> None:
-    """A drop that corrects an old snapshot and brings a forgotten movement: the incremental
-    build rolls the cell forward again from there and equals a full refresh."""
+    """A drop that corrects an old snapshot, brings a forgotten movement, and re-delivers an
+    old movement ten days later in another warehouse: the incremental build recomputes the
+    movement days of every version, rolls both cells forward again from there, and equals
+    a full refresh."""
     stepwise, full = tmp_path / "stepwise.duckdb", tmp_path / "full.duckdb"
     shutil.copy(warehouse, stepwise)
     [(wh, sku, old_date, on_hand, horizon)] = query(
@@ -249,35 +270,45 @@ def test_a_late_snapshot_and_movement_rebuild_only_their_days_like_a_full_refres
         WHERE snapshot_date < {HORIZON} - INTERVAL 20 DAYS
         ORDER BY snapshot_date DESC, warehouse_id, sku LIMIT 1""",
     )
-    late_drop = horizon  # delivered in a new drop, the day after the newest one
+    # an old movement of a SKU that another warehouse stocks too, a day after a snapshot
+    [(moved_id, moved_wh, moved_sku, moved_at, moved_qty, moved_type, other_wh)] = query(
+        warehouse,
+        f"""
+        SELECT m.movement_id, m.warehouse_id, m.sku, m.moved_at, m.qty, m.movement_type,
+               min(other.warehouse_id)
+        FROM staging.stg_erp__stock_movements AS m
+        JOIN staging.stg_erp__stock_snapshots AS other
+            ON other.sku = m.sku AND other.warehouse_id <> m.warehouse_id
+            AND other.snapshot_date < CAST(m.moved_at AS DATE)
+        WHERE m.moved_at < {HORIZON} - INTERVAL 40 DAYS
+        GROUP BY ALL ORDER BY m.moved_at DESC, m.movement_id LIMIT 1""",
+    )
+    new_drop = horizon + timedelta(days=1)  # delivered the day after the newest drop
     with duckdb.connect(str(stepwise)) as con:
         con.execute(
             """INSERT INTO raw.erp__stock_snapshots
             (snapshot_date, warehouse_id, sku, on_hand, reserved, in_transit, damaged,
              _drop_date, _source_file, _line, _loaded_at)
-            VALUES (?, ?, ?, ?, 0, 0, 0, ? + INTERVAL 1 DAY, 'late', 2, now())""",
-            [old_date, wh, sku, on_hand + 7, late_drop],
+            VALUES (?, ?, ?, ?, 0, 0, 0, ?, 'late', 2, now())""",
+            [old_date, wh, sku, on_hand + 7, new_drop],
         )
         con.execute(
             """INSERT INTO raw.erp__stock_movements
             (movement_id, moved_at, warehouse_id, sku, qty, movement_type, ref,
              _drop_date, _source_file, _line, _loaded_at)
             VALUES ('MV-LATE', ? + INTERVAL 3 DAY + INTERVAL 10 HOUR, ?, ?, 5, 'adjustment',
-                    NULL, ? + INTERVAL 1 DAY, 'late', 2, now())""",
-            [old_date, wh, sku, late_drop],
+                    NULL, ?, 'late', 2, now()),
+                   (?, ? + INTERVAL 10 DAY, ?, ?, ?, ?, NULL, ?, 'late', 3, now())""",
+            [old_date, wh, sku, new_drop]
+            + [moved_id, moved_at, other_wh, moved_sku, moved_qty, moved_type, new_drop],
         )
     shutil.copy(stepwise, full)
     assert run_dbt(stepwise, "build", MODELS_ONLY).success
     assert run_dbt(full, "build", [*MODELS_ONLY, "--full-refresh"]).success
     with duckdb.connect(str(stepwise)) as con:
         con.execute(f"ATTACH '{full}' AS full_build (READ_ONLY)")
-        for table in ("marts.fct_inventory_daily", "marts.fct_inventory_sku_performance"):
-            mine, theirs = f"SELECT * FROM {table}", f"SELECT * FROM full_build.{table}"
-            differing = con.execute(
-                f"SELECT (SELECT count(*) FROM ({mine} EXCEPT {theirs})), "
-                f"(SELECT count(*) FROM ({theirs} EXCEPT {mine}))"
-            ).fetchall()[0]
-            assert differing == (0, 0), table
+        for table in INCREMENTAL_INVENTORY:
+            assert differing_rows(con, table, "full_build") == (0, 0), table
         # the corrected snapshot holds from its day, the movement from three days later
         rows = con.execute(
             """SELECT position_date, on_hand FROM marts.fct_inventory_daily
@@ -285,6 +316,21 @@ def test_a_late_snapshot_and_movement_rebuild_only_their_days_like_a_full_refres
             ORDER BY position_date""",
             [wh, sku, old_date, old_date],
         ).fetchall()
+        # the re-delivered movement left its old day and warehouse for the new ones
+        days = dict(
+            con.execute(
+                """SELECT warehouse_id || ' ' || movement_date, net_qty
+                FROM intermediate.int_stock_movements_daily
+                WHERE sku = ? AND (warehouse_id, movement_date) IN ((?, ?), (?, ?))""",
+                [
+                    moved_sku,
+                    moved_wh,
+                    moved_at.date(),
+                    other_wh,
+                    moved_at.date() + timedelta(days=10),
+                ],
+            ).fetchall()
+        )
     before = dict(
         query(
             warehouse,
@@ -297,3 +343,16 @@ def test_a_late_snapshot_and_movement_rebuild_only_their_days_like_a_full_refres
     assert after0 == before[d0] + 7
     # unless a snapshot re-anchored the cell in between, both corrections carry forward
     assert after3 in (before[d3] + 12, before[d3] + 5, before[d3])
+    days_before = dict(
+        query(
+            warehouse,
+            """SELECT warehouse_id || ' ' || movement_date, net_qty
+            FROM intermediate.int_stock_movements_daily
+            WHERE sku = ? AND (warehouse_id, movement_date) IN ((?, ?), (?, ?))""",
+            [moved_sku, moved_wh, moved_at.date(), other_wh, moved_at.date() + timedelta(days=10)],
+        )
+    )
+    old_day = f"{moved_wh} {moved_at.date()}"
+    new_day = f"{other_wh} {moved_at.date() + timedelta(days=10)}"
+    assert days[old_day] == days_before[old_day] - moved_qty
+    assert days[new_day] == days_before.get(new_day, 0) + moved_qty
