@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import shutil
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -105,16 +108,26 @@ def test_a_fact_waits_on_its_master_and_resolves_when_it_arrives(tmp_path: Path)
         "erp/stock_snapshots.csv",
         [good("erp/stock_snapshots.csv"), good("erp/stock_snapshots.csv", sku="SKU-NEW")],
     )
+    # feedback from a CRM account about an ERP order, before either master arrived
+    write_csv(extracts, "2025-03-01", "crm/feedback.csv", [good("crm/feedback.csv")])
     ingest_extracts(extracts, db_path)
     build_warehouse(db_path)
     assert query(
         db_path,
-        "SELECT source_file, missing_reference, missing_id FROM marts.fct_unresolved_references",
-    ) == [("erp/stock_snapshots.csv", "sku", "SKU-NEW")]
-    # the fact is kept, pointing at the unknown member
+        "SELECT source_file, fact_key, missing_reference, missing_id "
+        "FROM marts.fct_unresolved_references ORDER BY ALL",
+    ) == [
+        ("crm/feedback.csv", "FB-1", "customer", "CRM-1"),
+        ("crm/feedback.csv", "FB-1", "order", "SO-1"),
+        ("erp/stock_snapshots.csv", "2025-03-01/WH-EC/SKU-NEW", "sku", "SKU-NEW"),
+    ]
+    # the facts are kept, pointing at the unknown member
     assert query(db_path, "SELECT sku, sku_key FROM marts.fct_inventory_daily ORDER BY sku") == [
         ("SKU-1", "SKU-1"),
         ("SKU-NEW", "(unknown)"),
+    ]
+    assert query(db_path, "SELECT customer_key, customer_match FROM marts.fct_feedback") == [
+        ("(unknown)", "unknown")
     ]
 
     write_csv(
@@ -123,6 +136,12 @@ def test_a_fact_waits_on_its_master_and_resolves_when_it_arrives(tmp_path: Path)
         "erp/products.csv",
         [good("erp/products.csv", sku="SKU-NEW", name="新品")],
     )
+    write_csv(extracts, "2025-03-02", "crm/customers.csv", [good("crm/customers.csv")])
+    write_csv(extracts, "2025-03-02", "erp/customers.csv", [good("erp/customers.csv")])
+    write_csv(extracts, "2025-03-02", "erp/sales_orders.csv", [good("erp/sales_orders.csv")])
+    write_csv(
+        extracts, "2025-03-02", "erp/sales_order_lines.csv", [good("erp/sales_order_lines.csv")]
+    )
     ingest_extracts(extracts, db_path)
     build_warehouse(db_path)
     assert query(db_path, "SELECT count(*) FROM marts.fct_unresolved_references") == [(0,)]
@@ -130,6 +149,14 @@ def test_a_fact_waits_on_its_master_and_resolves_when_it_arrives(tmp_path: Path)
         ("SKU-1",),
         ("SKU-NEW",),
     ]
+    [(crm_customer,)] = query(
+        db_path,
+        "SELECT customer_key FROM marts.customer_identity_map "
+        "WHERE source_system = 'crm' AND source_id = 'CRM-1'",
+    )
+    assert query(
+        db_path, "SELECT customer_key, customer_match, warehouse_id FROM marts.fct_feedback"
+    ) == [(crm_customer, "crm_id", "WH-EC")]
 
 
 def test_every_online_order_line_has_a_fulfilling_warehouse(warehouse: Path) -> None:
@@ -308,10 +335,33 @@ def test_kpi_components_add_up_to_the_kpi_of_any_warehouses_and_channel(
     assert [(metric, differing) for metric, _, differing in rows if differing] == []
 
 
+def redeliver_a_movement_elsewhere(extracts: Path, drops: list[Path]) -> tuple[dict, dict]:
+    """A last drop that re-delivers the first drop's first movement nine days later in
+    another warehouse (the ERP corrected it). Returns the movement before and after."""
+    from extract_builder import write_csv
+
+    text = (drops[0] / "erp" / "stock_movements.csv").read_bytes().decode("gb18030")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    before = rows[0]
+    moved_at = datetime.fromisoformat(before["moved_at"].replace("/", "-"))
+    after = before | {
+        "moved_at": (moved_at + timedelta(days=9)).isoformat(sep=" "),
+        "warehouse_id": next(
+            r["warehouse_id"] for r in rows if r["warehouse_id"] != before["warehouse_id"]
+        ),
+    }
+    last_drop = date.fromisoformat(drops[-1].name)
+    write_csv(extracts, str(last_drop + timedelta(days=1)), "erp/stock_movements.csv", [after])
+    return before, after
+
+
 def test_building_drop_by_drop_gives_the_same_marts_as_a_full_refresh(tmp_path: Path) -> None:
-    """Incremental models rebuild only what a new drop touched; the result must not differ."""
+    """Incremental models rebuild only what a new drop touched; the result must not differ,
+    also when the last drop moves an old stock movement to another day and warehouse."""
     extracts = tmp_path / "extracts"
     generate_world(extracts, scale=0.02, seed=33, days=90, delta_drops=2)
+    drops = sorted(p for p in extracts.iterdir() if p.name[0].isdigit())
+    before, after = redeliver_a_movement_elsewhere(extracts, drops)
     drops = sorted(p for p in extracts.iterdir() if p.name[0].isdigit())
     stepwise, full = tmp_path / "stepwise.duckdb", tmp_path / "full.duckdb"
     staged = tmp_path / "staged"
@@ -325,6 +375,7 @@ def test_building_drop_by_drop_gives_the_same_marts_as_a_full_refresh(tmp_path: 
     kpis = "SELECT date, warehouse_id, metric, round(value, 9), round(target, 9) FROM {}"
     for table, select in [
         ("intermediate.int_order_lines", "SELECT * FROM {}"),
+        ("intermediate.int_stock_movements_daily", "SELECT * FROM {}"),
         ("marts.fct_inventory_daily", "SELECT * FROM {}"),
         ("marts.fct_kpi_daily", kpis),
         # its components are sums of whole numbers and decimals: equal to the last bit
@@ -333,12 +384,32 @@ def test_building_drop_by_drop_gives_the_same_marts_as_a_full_refresh(tmp_path: 
         with duckdb.connect(str(stepwise)) as con:
             con.execute(f"ATTACH '{full}' AS full_build (READ_ONLY)")
             mine, theirs = select.format(table), select.format(f"full_build.{table}")
+            # as multisets: a row an incremental build failed to replace counts twice
             differing = con.execute(
-                f"SELECT (SELECT count(*) FROM ({mine} EXCEPT {theirs})), "
-                f"(SELECT count(*) FROM ({theirs} EXCEPT {mine})), (SELECT count(*) FROM {table})"
+                f"SELECT (SELECT count(*) FROM ({mine} EXCEPT ALL {theirs})), "
+                f"(SELECT count(*) FROM ({theirs} EXCEPT ALL {mine})), "
+                f"(SELECT count(*) FROM {table})"
             ).fetchall()[0]
         assert differing[:2] == (0, 0), table
         assert differing[2] > 0, table
+    # the day the movement left is marked by the drop that moved it (positions roll forward
+    # again from there), and the movement counts where it is now
+    [(left_marked, now_counted)] = query(
+        stepwise,
+        """
+        SELECT bool_or(movement_date = ? AND warehouse_id = ? AND last_source_drop_date = ?),
+               bool_or(movement_date = ? AND warehouse_id = ? AND movements >= 1)
+        FROM intermediate.int_stock_movements_daily WHERE sku = ?""",
+        [
+            datetime.fromisoformat(before["moved_at"].replace("/", "-")).date(),
+            before["warehouse_id"],
+            date.fromisoformat(drops[-1].name),
+            datetime.fromisoformat(after["moved_at"]).date(),
+            after["warehouse_id"],
+            before["sku"],
+        ],
+    )
+    assert left_marked and now_counted
 
 
 def test_every_customer_with_orders_has_a_tier_and_an_rfm_segment(warehouse: Path) -> None:
