@@ -27,34 +27,30 @@ versions as (
     select * from {{ ref('stg_erp__stock_movement_versions') }}
 ),
 
--- the day every delivered version put its movement on, and the newest drop that
--- delivered any version of that movement
-placements as (
-    select
-        warehouse_id,
-        sku,
-        cast(moved_at as date) as movement_date,
-        max(source_drop_date) over (partition by movement_id) as movement_changed_drop
+-- the newest drop that delivered a version of each movement (incremental: of each
+-- movement delivered since the last build)
+changed_movements as (
+    select movement_id, max(source_drop_date) as changed_drop
     from versions
-    where moved_at is not null
-),
-
-movement_days as (
-    select
-        warehouse_id,
-        sku,
-        movement_date,
-        max(movement_changed_drop) as last_source_drop_date
-    from placements
-    group by warehouse_id, sku, movement_date
-),
-
-days_to_build as (
-    select * from movement_days
     {% if is_incremental()
         and 'movement_day_key' in adapter.get_columns_in_relation(this) | map(attribute='name') %}
-    where last_source_drop_date > ({{ last_loaded_drop('last_source_drop_date') }})
+    where source_drop_date > ({{ last_loaded_drop('last_source_drop_date') }})
     {% endif %}
+    group by movement_id
+),
+
+-- every day any version of those movements is or was on; a movement that did not change
+-- was delivered before all of them, so the newest drop is one of theirs
+days_to_build as (
+    select
+        versions.warehouse_id,
+        versions.sku,
+        cast(versions.moved_at as date) as movement_date,
+        max(changed_movements.changed_drop) as last_source_drop_date
+    from versions
+    inner join changed_movements on versions.movement_id = changed_movements.movement_id
+    where versions.moved_at is not null
+    group by versions.warehouse_id, versions.sku, cast(versions.moved_at as date)
 ),
 
 day_totals as (
