@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import time
@@ -29,7 +30,7 @@ from ingest.errors import FileRejected, IngestError
 from ingest.raw_schema import ensure_raw_schema, items_table_columns, table_columns
 from ingest.readers import ReadResult, read_csv, read_jsonl
 from ingest.sql import PARSE_MACROS, ident
-from ingest.validate import check_rows, key_text_sql
+from ingest.validate import CheckedRows, check_rows, key_text_sql, lean_select
 
 log = logging.getLogger(__name__)
 
@@ -105,8 +106,13 @@ def ingest_extracts(
     db_path: Path,
     on_file: Callable[[FileLoad], None] | None = None,
     on_drops: Callable[[list[Drop], int], None] | None = None,
+    careful: bool = False,
 ) -> IngestResult:
-    """Load every drop under `extracts_dir` that is not loaded yet into `db_path`."""
+    """Load every drop under `extracts_dir` that is not loaded yet into `db_path`.
+
+    `careful`: check every row with the careful pass of ingest.validate, the reference that
+    the usual lean pass must agree with (slower; for tests).
+    """
     drops, ignored = discover_drops(extracts_dir)
     result = IngestResult(run_id=uuid.uuid4().hex[:12], ignored=ignored)
     for name in ignored:
@@ -125,7 +131,7 @@ def ingest_extracts(
             result.drops.append(drop.drop_date)
             for source_file in drop.files():
                 last = checksums.get((drop.drop_date, source_file))
-                loaded = load_file(con, drop, source_file, result.run_id, last)
+                loaded = load_file(con, drop, source_file, result.run_id, last, careful)
                 result.files.append(loaded)
                 if loaded.status == "loaded":
                     log.info(
@@ -161,6 +167,7 @@ def load_file(
     source_file: str,
     run_id: str,
     last_checksum: str | None,
+    careful: bool = False,
 ) -> FileLoad:
     """`last_checksum`: of the latest load of this drop's file (None: it was never loaded)."""
     started = datetime.now()
@@ -193,7 +200,7 @@ def load_file(
         try:
             decoded = decode_bytes(data, source_file, digest)
             phases["decode"] = time.perf_counter() - clock
-            checked = _read_and_check(con, contract, drop.drop_date, decoded, path, phases)
+            checked = _read_and_check(con, contract, drop.drop_date, decoded, path, phases, careful)
         except FileRejected as error:
             rejected = error
     # Reading and checking touch only this connection's temp tables; what changes raw
@@ -244,11 +251,11 @@ def _forget_earlier_delivery(
 
 @dataclass
 class Checked:
-    """A file read into `wm_src` and checked into `wm_checked`."""
+    """A file read and checked into view `wm_checked`."""
 
     decoded: DecodedFile
     read: ReadResult
-    in_line_order: bool  # wm_checked holds its rows in _line order
+    rows: CheckedRows
 
 
 def _read_and_check(
@@ -258,22 +265,28 @@ def _read_and_check(
     decoded: DecodedFile,
     path: Path,
     phases: dict[str, float],
+    careful: bool = False,
 ) -> Checked:
     clock = time.perf_counter()
     if contract.format == "jsonl":
         read: ReadResult = read_jsonl(con, decoded, contract)
     else:
-        read = read_csv(con, path, decoded, contract)
+        # DuckDB's CSV reader runs the lean pass as it reads, where it can (careful: the
+        # reference path, which checks rows as the reader delivers them)
+        lean = None if careful else functools.partial(lean_select, contract, drop_date)
+        read = read_csv(con, path, decoded, contract, lean)
     phases["read"] = time.perf_counter() - clock
-    in_line_order = check_rows(
+    rows = check_rows(
         con,
         contract,
         drop_date,
         control_lines=read.control_lines,
+        careful=careful,
         in_line_order=read.in_line_order,
+        lean=read.lean,
     )
     phases["check"] = time.perf_counter() - clock - phases["read"]
-    return Checked(decoded, read, in_line_order)
+    return Checked(decoded, read, rows)
 
 
 def _load_rows(
@@ -284,7 +297,7 @@ def _load_rows(
     run_id: str,
     log_row: dict,
 ) -> FileLoad:
-    decoded, read, in_line_order = checked.decoded, checked.read, checked.in_line_order
+    decoded, read = checked.decoded, checked.read
     loaded_at = datetime.now()
     source_file = contract.source_file
 
@@ -293,8 +306,7 @@ def _load_rows(
     select = ", ".join([ident(n) for n in data_columns] + ["?", "?", "_line", "?", "_extra"])
     rows_loaded = con.execute(
         f"INSERT INTO raw.{ident(contract.table)} ({', '.join(map(ident, names))}) "
-        f"SELECT {select} FROM wm_checked WHERE violations IS NULL"
-        + ("" if in_line_order else " ORDER BY _line"),  # the usual case needs no sort
+        f"SELECT {select} FROM {checked.rows.loadable}",
         [drop.drop_date, source_file, loaded_at],
     ).fetchall()[0][0]
     if contract.items is not None:
@@ -311,7 +323,7 @@ def _load_rows(
             f"WHERE p.violations IS NULL ORDER BY i._line, i._item_index",
             [drop.drop_date, source_file, loaded_at],
         )
-    quarantined = _quarantine(con, contract, drop.drop_date, read, rows_loaded, run_id, loaded_at)
+    quarantined = _quarantine(con, contract, drop.drop_date, checked, run_id, loaded_at)
     if read.rows_read != rows_loaded + quarantined:
         raise IngestError(
             f"{source_file} in drop {drop.drop_date}: row accounting failed "
@@ -351,19 +363,18 @@ def _quarantine(
     con: duckdb.DuckDBPyConnection,
     contract: ExtractContract,
     drop: date,
-    read: ReadResult,
-    rows_loaded: int,
+    checked: Checked,
     run_id: str,
     quarantined_at: datetime,
 ) -> int:
     """Quarantine the rows that did not load: broken rules, then malformed rows, by line."""
-    source_file = contract.source_file
+    source_file, read = contract.source_file, checked.read
     bad = []
-    if read.rows_read - len(read.malformed) > rows_loaded:  # some checked rows did not load
+    if checked.rows.broken is not None:
         bad = con.execute(
             f"""SELECT _line, violations[1].rule, violations[1].column, violations[1].message,
                       {key_text_sql(contract)}, CAST(to_json(violations) AS VARCHAR)
-               FROM wm_checked WHERE violations IS NOT NULL"""
+               FROM {checked.rows.broken}"""
         ).fetchall()
     bad += [(line, rule, None, message, None, None) for line, rule, message, _ in read.malformed]
     if not bad:

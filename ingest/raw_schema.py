@@ -109,9 +109,11 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(LOAD_LOG_DDL)
         con.execute(QUARANTINE_DDL)
         existing: dict[str, set[str]] = {}
-        for table, column in con.execute(  # one look at the catalog instead of one per table
-            "SELECT table_name, column_name FROM information_schema.columns "
-            "WHERE table_schema = 'raw'"
+        # One look at the catalog instead of one per table (duckdb_columns(): information_schema
+        # takes ~0.1 s to answer the first time).
+        for table, column in con.execute(
+            "SELECT table_name, column_name FROM duckdb_columns() "
+            "WHERE database_name = current_database() AND schema_name = 'raw'"
         ).fetchall():
             existing.setdefault(table, set()).add(column)
         for contract in CONTRACTS:

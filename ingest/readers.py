@@ -20,6 +20,7 @@ past a broken quote without losing the rest of the file.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -38,6 +39,11 @@ from data_contracts.suites import CONTROL_CHARS_REGEX
 from ingest.encoding import UTF8_BOM, DecodedFile
 from ingest.errors import FileRejected
 from ingest.sql import ident, literal
+from ingest.validate import LeanRows
+
+# ingest.validate.lean_select for one file: its rows of delivered text (a SELECT without
+# line numbers) -> the lean pass over them
+LeanSelect = Callable[[str], str]
 
 # A quoted field may hold newlines; past this many lines an open quote is taken to be broken.
 MAX_RECORD_LINES = 200
@@ -58,6 +64,7 @@ class ReadResult:
     in_line_order: bool = False  # `wm_src` yields its rows in `_line` order
     # `_line`s of the rows that may hold a control character; None: any row may
     control_lines: list[int] | None = None
+    lean: LeanRows | None = None  # the reader ran the lean pass: its rows (no `wm_src`)
 
 
 # The control characters of data_contracts.suites.CONTROL_CHARS_REGEX, as bytes: in UTF-8
@@ -159,10 +166,16 @@ def _src_select(header: list[str], contract: ExtractContract, positional: bool) 
 
 
 def read_csv(
-    con: duckdb.DuckDBPyConnection, path: Path, decoded: DecodedFile, contract: ExtractContract
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    decoded: DecodedFile,
+    contract: ExtractContract,
+    lean: LeanSelect | None = None,
 ) -> ReadResult:
+    """`lean`: the lean pass of ingest.validate, for DuckDB's reader to run as it reads
+    (then `ReadResult.lean` says where its rows are, and there is no `wm_src`)."""
     header, extra, missing_optional = parse_header(decoded.text, contract)
-    result = _read_csv_duckdb(con, path, decoded, contract, header)
+    result = _read_csv_duckdb(con, path, decoded, contract, header, lean)
     if result is None:
         result = _read_csv_lines(con, decoded, contract, header)
     result.extra_columns = extra
@@ -176,6 +189,7 @@ def _read_csv_duckdb(
     decoded: DecodedFile,
     contract: ExtractContract,
     header: list[str],
+    lean: LeanSelect | None,
 ) -> ReadResult | None:
     """DuckDB's reader; None when line numbers could not be kept exact (multi-line records)."""
     # The text's line breaks, counted in its bytes (in UTF-8 and GB18030 a "\n" or "\r"
@@ -190,42 +204,78 @@ def _read_csv_duckdb(
     ):
         return None  # DuckDB skips empty lines, which would shift line numbers
     data_lines = data.count(b"\n", start, end)
+    control_lines = control_char_lines(decoded.data)  # a record is one physical line
+    select = _src_select(header, contract, positional=True)
+    # The lean pass needs no line numbers unless a control character is to be found by line.
+    run_lean = lean is not None and not control_lines
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header))) + "}"
-    with tempfile.TemporaryDirectory(prefix="wmsight-") as tmp:
+    reader = f"""read_csv(?, header = true, auto_detect = false, columns = {columns},
+        delim = ',', quote = '"', escape = '"', strict_mode = true,
+        store_rejects = true, rejects_table = 'wm_rejects', rejects_scan = 'wm_reject_scans',
+        max_line_size = 10000000)"""
+    table = "wm_checked_lean" if run_lean else "wm_records"
+    query = lean(f"(SELECT {select} FROM {reader})") if run_lean else f"SELECT * FROM {reader}"
+    # DuckDB reads UTF-8 only: other files go to it as a UTF-8 copy
+    utf8 = decoded.encoding == "utf-8"
+    with contextlib.nullcontext(None) if utf8 else tempfile.TemporaryDirectory() as tmp:
         readable = path
-        if decoded.encoding != "utf-8":
+        if tmp is not None:
             readable = Path(tmp) / "utf8.csv"
             readable.write_text(decoded.text, encoding="utf-8")
+        con.execute("DROP TABLE IF EXISTS wm_rejects; DROP TABLE IF EXISTS wm_reject_scans")
         try:
-            records = _load_records(con, readable, columns)  # (drops the last rejects first)
+            records = con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {table} AS {query}", [str(readable)]
+            ).fetchall()[0][0]
         except duckdb.Error:
             return None
-    rejected = con.execute(
-        "SELECT line, any_value(error_type), any_value(error_message), any_value(csv_line) "
-        "FROM wm_rejects GROUP BY line ORDER BY line"
-    ).fetchall()
+    # Records keep the file's order, and a new table numbers its rows by rowid in that order
+    # (from 0, or inside an open transaction from a large number): numbering them with
+    # row_number() instead would read them on one thread.
+    first, last, rejects = con.execute(
+        f"SELECT min(rowid), max(rowid), (SELECT count(*) FROM wm_rejects) FROM {table}"
+    ).fetchall()[0]
+    rejected = []
+    if rejects:
+        rejected = con.execute(
+            "SELECT line, any_value(error_type), any_value(error_message), any_value(csv_line) "
+            "FROM wm_rejects GROUP BY line ORDER BY line"
+        ).fetchall()
     if records + len(rejected) != data_lines:
         return None
-    select = _src_select(header, contract, positional=True)
+    by_rowid = first is None or last - first == records - 1
+    numbered = (
+        f"SELECT rowid - {first or 0} + 1 AS _rec, * FROM {table}"
+        if by_rowid
+        else f"SELECT row_number() OVER (ORDER BY rowid) AS _rec, * FROM {table}"
+    )
     if not rejected:
-        con.execute(
-            f"CREATE OR REPLACE TEMP VIEW wm_src AS SELECT _rec + 1 AS _line, {select} FROM wm_csv"
-        )
+        lines = "SELECT _rec + 1 AS _line, * EXCLUDE (_rec) FROM numbered"
     else:
         # One record per physical line: the k-th good record sits on the k-th line not rejected.
         con.execute(
             "CREATE OR REPLACE TEMP TABLE wm_rejected_lines AS SELECT unnest(?::BIGINT[]) AS line",
             [[row[0] for row in rejected]],
         )
-        con.execute(
-            f"""CREATE OR REPLACE TEMP VIEW wm_src AS
-            WITH good_lines AS (
+        lines = f"""SELECT g.line AS _line, n.* EXCLUDE (_rec) FROM numbered AS n JOIN (
                 SELECT line, row_number() OVER (ORDER BY line) AS _rec
                 FROM range(2, {data_lines + 2}) AS r(line)
                 WHERE line NOT IN (SELECT line FROM wm_rejected_lines)
-            )
-            SELECT g.line AS _line, {select} FROM wm_csv JOIN good_lines AS g USING (_rec)"""
+            ) AS g USING (_rec)"""
+    lean_rows = None
+    if not run_lean:
+        con.execute(
+            f"CREATE OR REPLACE TEMP VIEW wm_src AS WITH numbered AS ({numbered}) "
+            f"SELECT _line, {select} FROM ({lines})"
         )
+    elif by_rowid and not rejected:  # the usual case: the table as it is
+        lean_rows = LeanRows(table, line_sql=f"rowid - {first or 0} + 2")
+    else:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE wm_checked_lean_lines AS "
+            f"WITH numbered AS ({numbered}) {lines} ORDER BY _line"
+        )
+        lean_rows = LeanRows("wm_checked_lean_lines")
     return ReadResult(
         rows_read=records + len(rejected),
         method="duckdb",
@@ -234,37 +284,10 @@ def _read_csv_duckdb(
             (line, "malformed_row", f"{error_type.lower()}: {message}", original)
             for line, error_type, message, original in rejected
         ],
-        control_lines=control_char_lines(decoded.data),  # a record is one physical line
+        control_lines=control_lines,
         in_line_order=not rejected,  # else a join places the records on their lines
+        lean=lean_rows,
     )
-
-
-def _load_records(con: duckdb.DuckDBPyConnection, readable: Path, columns: str) -> int:
-    """Load the file's records; view `wm_csv` has them with `_rec` numbering them from 1 in
-    file order."""
-    reader = f"""read_csv(?, header = true, auto_detect = false, columns = {columns},
-        delim = ',', quote = '"', escape = '"', strict_mode = true,
-        store_rejects = true, rejects_table = 'wm_rejects', rejects_scan = 'wm_reject_scans',
-        max_line_size = 10000000)"""
-    con.execute("DROP TABLE IF EXISTS wm_rejects; DROP TABLE IF EXISTS wm_reject_scans")
-    # Records keep the file's order, and a committed table numbers its rows by rowid from
-    # 0 in that order: numbering them with row_number() instead would load them on one
-    # thread. (Inside an open transaction rowids are not that; then row_number() it is.)
-    records = con.execute(
-        f"CREATE OR REPLACE TEMP TABLE wm_records AS SELECT * FROM {reader}", [str(readable)]
-    ).fetchall()[0][0]
-    numbered_by_rowid = con.execute(
-        "SELECT coalesce(min(rowid) = 0 AND max(rowid) = count(*) - 1, true) FROM wm_records"
-    ).fetchall()[0][0]
-    numbered = "SELECT rowid + 1 AS _rec, * FROM wm_records"
-    if not numbered_by_rowid:
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE wm_records_numbered AS "
-            "SELECT row_number() OVER (ORDER BY rowid) AS _rec, * FROM wm_records"
-        )
-        numbered = "SELECT * FROM wm_records_numbered"
-    con.execute(f"CREATE OR REPLACE TEMP VIEW wm_csv AS {numbered}")
-    return records
 
 
 def _read_csv_lines(
@@ -453,10 +476,17 @@ def _without_break_sql(line: str) -> str:
     return f"CASE WHEN suffix({cut}, chr(13)) THEN left({cut}, -1) ELSE {cut} END"
 
 
-# A line holds a JSON object: valid JSON of type OBJECT. Valid JSON that starts with "{" is
-# an object, which saves parsing the usual line a second time to ask for its type.
-_OBJECT_LINE = """CASE WHEN starts_with(line, '{') THEN json_valid(line)
-    WHEN json_valid(line) THEN json_type(line) = 'OBJECT' ELSE false END"""
+def _object_line(line: str, parsed: str) -> str:
+    """SQL: `line` holds a JSON object, where `parsed` is `try(from_json(line, ...))`.
+
+    The parse is NULL exactly when the line is not valid JSON (or is `null`), and valid JSON
+    whose first non-blank character is "{" is an object: so the one parse that reads the
+    values also tells, without asking json_valid or json_type to parse the line again.
+    """
+    return (
+        f"({parsed} IS NOT NULL AND (starts_with({line}, '{{') "
+        f"OR starts_with(ltrim({line}, ' ' || chr(9) || chr(10) || chr(13)), '{{')))"
+    )
 
 
 def read_jsonl(
@@ -493,12 +523,12 @@ def read_jsonl(
                CASE WHEN len(_unknown_keys) > 0 THEN {_without_break_sql("line")} END AS _extra,
                CASE WHEN ok THEN {items_type} END AS _items_type,
                CASE WHEN NOT ok THEN {_without_break_sql("line")} END AS malformed
-        FROM (SELECT _line, line, ok,
-                     CASE WHEN ok THEN from_json(line, {structure}) END AS j,
+        FROM (SELECT _line, line, ok, CASE WHEN ok THEN parsed END AS j,
                      CASE WHEN ok THEN list_filter(json_keys(line), lambda k: k NOT IN ({known}))
                         END AS _unknown_keys
-              FROM (SELECT _line, line, {_OBJECT_LINE} AS ok
-                    FROM wm_jsonl_arrow WHERE NOT regexp_full_match(line, '\\s*')))"""
+              FROM (SELECT _line, line, parsed, {_object_line("line", "parsed")} AS ok
+                    FROM (SELECT _line, line, try(from_json(line, {structure})) AS parsed
+                          FROM wm_jsonl_arrow WHERE NOT regexp_full_match(line, '\\s*'))))"""
     )
     con.unregister("wm_jsonl_arrow")
     good, rows, first = con.execute(

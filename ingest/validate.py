@@ -24,6 +24,7 @@ delivered text of typed columns as `<col>__text`; for JSON Lines also `wm_checke
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -284,6 +285,19 @@ def compile_suite(
     return compiled
 
 
+@functools.lru_cache(maxsize=256)
+def _compiled_suite(contract: ExtractContract, drop_date: date, items: bool) -> CompiledSuite:
+    """A file's suite (or its items' suite) compiled for a drop date, once per ingest run:
+    building Great Expectations suites costs a few milliseconds, as much as checking a
+    small delta file."""
+    if items:
+        assert contract.items is not None
+        suite, columns = build_items_suite(contract), contract.items.columns
+    else:
+        suite, columns = build_suite(contract), contract.columns
+    return compile_suite(suite, suite_parameters(drop_date), _kinds(columns))
+
+
 def _kinds(columns: tuple[Column, ...]) -> dict[str, Kind]:
     kinds = {c.name: c.kind for c in columns}
     kinds.update({f"{c.name}__text": c.kind for c in columns})
@@ -333,17 +347,101 @@ def _careful_query(level: Level, source: str, keep_text: bool) -> str:
         FROM derived"""
 
 
-def _lean_query(level: Level, control_lines: Collection[int] | None, keep_text: bool) -> str:
-    """Every row parsed by the fast parsers, flagged `_suspect` when it needs the careful
-    pass (which then reads its text from `source` again)."""
+def _lean_query(
+    level: Level, control_lines: Collection[int] | None, keep_text: bool, source: str
+) -> str:
+    """Every row of `source` parsed by the fast parsers, flagged `_suspect` when it needs the
+    careful pass. For the careful pass it keeps what that pass reads: the delivered text of
+    typed columns (of suspects only, unless `keep_text`) and the extra violations."""
     suspect = level.suite.any_broken(control_lines)
     if level.extra_violations:
         suspect = f"{suspect} OR {ident(level.extra_violations)} IS NOT NULL"
-    return f"""WITH typed AS ({typed_query(level.columns, level.keep, level.source, fast=True)}),
+    columns = list(map(ident, level.keep))
+    for c in level.columns:
+        if c.kind is not Kind.TEXT:
+            text = ident(f"{c.name}__text")
+            columns.append(text if keep_text else f"CASE WHEN _suspect THEN {text} END AS {text}")
+        columns.append(ident(c.name))
+    columns += [ident(n) for n in level.derived] + ["_suspect"]
+    return f"""WITH typed AS ({typed_query(level.columns, level.keep, source, fast=True)}),
         derived AS (SELECT {level.derived_sql()} FROM typed)
-        SELECT {", ".join(map(ident, level.stored_columns(keep_text)))},
-            coalesce({suspect}, false) AS _suspect, {NO_VIOLATIONS} AS violations
-        FROM derived"""
+        SELECT {", ".join(columns)}
+        FROM (SELECT *, coalesce({suspect}, false) AS _suspect FROM derived)"""
+
+
+@dataclass(frozen=True)
+class LeanRows:
+    """The table the lean pass wrote, and how its rows' line numbers are found.
+
+    A reader that runs the lean pass while it reads has no line numbers yet: its table
+    numbers the records by rowid (in file order, from `first rowid`), so `line_sql` is
+    "rowid - <first rowid> + 2" (the header is line 1).
+    """
+
+    table: str
+    line_sql: str = "_line"
+    in_line_order: bool = True  # the table holds its rows in line order
+
+    def relation(self) -> str:
+        if self.line_sql == "_line":
+            return self.table
+        return f"(SELECT {self.line_sql} AS _line, * FROM {self.table})"
+
+
+@dataclass
+class _CheckedLevel:
+    """Where a level's checked rows are: the lean table, whose rows hold unless the careful
+    pass (or the duplicate-key rule) replaced them, and the careful table of those."""
+
+    level: Level
+    keep_text: bool
+    lean: LeanRows | None  # None: the careful pass checked every row
+    careful: bool = False  # the careful table holds rows of this file
+    careful_rows_load: bool = False  # some of those break no rule (so they load)
+    replaced_lean_rows: str | None = None  # a table of further `_line`s the careful table has
+
+    @property
+    def careful_table(self) -> str:
+        return f"{self.level.table}_careful"
+
+    def _columns(self) -> str:
+        return ", ".join(map(ident, self.level.stored_columns(self.keep_text)))
+
+    def lean_rows(self) -> str:
+        """The lean rows that stand, with the violations column (NULL)."""
+        assert self.lean is not None
+        replaced = (
+            f" AND _line NOT IN (SELECT _line FROM {self.replaced_lean_rows})"
+            if self.replaced_lean_rows
+            else ""
+        )
+        return (
+            f"SELECT {self._columns()}, _suspect, {NO_VIOLATIONS} AS violations "
+            f"FROM {self.lean.relation()} WHERE NOT _suspect{replaced}"
+        )
+
+    def create_view(self, con: duckdb.DuckDBPyConnection) -> None:
+        parts = [self.lean_rows()] if self.lean is not None else []
+        if self.careful:
+            parts.append(
+                f"SELECT {self._columns()}, _suspect, violations FROM {self.careful_table}"
+            )
+        con.execute(
+            f"CREATE OR REPLACE TEMP VIEW {self.level.table} AS {' UNION ALL '.join(parts)}"
+        )
+
+    def broken(self) -> str | None:
+        """The rows that break a rule (None: there are none)."""
+        if not self.careful:
+            return None
+        return f"(SELECT * FROM {self.careful_table} WHERE violations IS NOT NULL)"
+
+    def loadable(self) -> str:
+        """The rows that break no rule, in line order."""
+        if self.lean is not None and self.lean.in_line_order and not self.careful_rows_load:
+            return f"({self.lean_rows()})"  # the usual case needs no sort
+        key = ", ".join(map(ident, self.level.row_key))
+        return f"(SELECT * FROM {self.level.table} WHERE violations IS NULL ORDER BY {key})"
 
 
 def check_level(
@@ -352,44 +450,97 @@ def check_level(
     control_lines: Collection[int] | None = None,
     keep_text: bool = False,
     careful: bool = False,
-) -> bool:
-    """Build `level.table`: the lean pass over every row, the careful pass over suspects.
+    in_line_order: bool = False,
+    lean: LeanRows | None = None,
+) -> _CheckedLevel:
+    """Build view `level.table`: the lean pass over every row, the careful pass over suspects.
 
-    `careful` runs the careful pass over every row instead: the reference the lean pass
-    must agree with. Returns whether the rows are still stored in the order `source` gave
-    them (DuckDB stores an updated list, such as `violations`, as a new row at the end).
+    `lean`: the lean pass has run already (a reader ran it while reading). `careful` runs
+    the careful pass over every row instead: the reference the lean pass must agree with.
+    `in_line_order`: `level.source` yields its rows in line order.
     """
+    checked = _CheckedLevel(level, keep_text, lean)
     if careful:
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {level.table} AS "
+            f"CREATE OR REPLACE TEMP TABLE {checked.careful_table} AS "
             f"{_careful_query(level, level.source, keep_text)}"
         )
-        return True
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {level.table} AS "
-        f"{_lean_query(level, control_lines, keep_text)}"
+        checked.careful = checked.careful_rows_load = True
+        checked.create_view(con)
+        return checked
+    if lean is None:
+        lean = LeanRows(f"{level.table}_lean", in_line_order=in_line_order)
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {lean.table} AS "
+            f"{_lean_query(level, control_lines, keep_text, level.source)}"
+        )
+        checked.lean = lean
+    suspects = con.execute(f"SELECT count(*) FROM {lean.table} WHERE _suspect").fetchall()[0][0]
+    if suspects:
+        # The careful pass reads the suspects' delivered text from the lean table.
+        text = [ident(k) for k in level.keep] + [
+            ident(c.name)
+            if c.kind is Kind.TEXT
+            else f"{ident(c.name + '__text')} AS {ident(c.name)}"
+            for c in level.columns
+        ]
+        suspect_rows = f"(SELECT {', '.join(text)} FROM {lean.relation()} WHERE _suspect)"
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {checked.careful_table} AS "
+            f"{_careful_query(level, suspect_rows, keep_text)}"
+        )
+        checked.careful = True
+        checked.careful_rows_load = bool(
+            con.execute(
+                f"SELECT count(*) FROM {checked.careful_table} WHERE violations IS NULL"
+            ).fetchall()[0][0]
+        )
+    checked.create_view(con)
+    return checked
+
+
+@dataclass(frozen=True)
+class CheckedRows:
+    """A file's checked rows, as relations for a SELECT (all of them: view `wm_checked`)."""
+
+    loadable: str  # the rows that break no rule, in line order
+    broken: str | None  # the rows that break one (None: there are none)
+
+
+def _file_level(contract: ExtractContract, drop_date: date, source: str, keep: list[str]) -> Level:
+    """The level of a file's own rows (not its items)."""
+    items = contract.items
+    derived = {}
+    if any(r.greater == LINE_VALUE for r in contract.pair_rules):
+        derived[LINE_VALUE] = "qty * unit_price_cny"
+    if items is not None and items.empty_allowed_when_status:
+        allowed = ", ".join(literal(s) for s in items.empty_allowed_when_status)
+        derived[ITEMS_PRESENT] = (
+            f"(_item_count > 0 OR (status IN ({allowed}) AND coalesce(_items_type, 'NULL') "
+            f"IN ('ARRAY', 'NULL')))"
+        )
+    return Level(
+        table="wm_checked",
+        columns=contract.columns,
+        suite=_compiled_suite(contract, drop_date, items=False),
+        source=source,
+        keep=keep,
+        row_key=["_line"],
+        derived=derived,
+        extra_violations="item_violations" if items is not None else None,
     )
-    suspects = con.execute(f"SELECT count(*) FROM {level.table} WHERE _suspect").fetchall()[0][0]
-    if not suspects:
-        return True
-    # The careful pass reads the suspects from the source again and replaces what the lean
-    # pass found for them.
-    key = ", ".join(map(ident, level.row_key))
-    suspect_rows = (
-        f"(SELECT * FROM {level.source} "
-        f"SEMI JOIN (SELECT {key} FROM {level.table} WHERE _suspect) USING ({key}))"
-    )
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE wm_careful AS "
-        f"{_careful_query(level, suspect_rows, keep_text)}"
-    )
-    replaced = level.typed_columns() + list(level.derived) + ["violations"]
-    assignments = ", ".join(f"{ident(n)} = c.{ident(n)}" for n in replaced)
-    same_row = " AND ".join(f"t.{ident(k)} = c.{ident(k)}" for k in level.row_key)
-    con.execute(
-        f"UPDATE {level.table} AS t SET {assignments} FROM wm_careful AS c WHERE {same_row}"
-    )
-    return False
+
+
+def lean_select(contract: ExtractContract, drop_date: date, source: str) -> str:
+    """The lean pass over `source` as one SELECT, for a reader to run while it reads.
+
+    `source`: the file's rows of delivered text, `_extra` and one column per contract
+    column, without line numbers (`check_rows(lean=...)` then says how to find them), and
+    no control character in any of them. Files with items are checked level by level.
+    """
+    assert contract.items is None, "a file with items is checked by check_rows"
+    level = _file_level(contract, drop_date, source, keep=["_extra"])
+    return _lean_query(level, control_lines=(), keep_text=False, source=source)
 
 
 def check_rows(
@@ -400,10 +551,10 @@ def check_rows(
     control_lines: Collection[int] | None = None,
     careful: bool = False,
     in_line_order: bool = False,
-) -> bool:
-    """Build `wm_checked` (and `wm_checked_items`) from the reader's `wm_src` tables.
-    Returns whether `wm_checked` holds its rows in `_line` order (so loading them needs no
-    sort): when `wm_src` yields them so (`in_line_order`) and no row had to be updated.
+    lean: LeanRows | None = None,
+) -> CheckedRows:
+    """Build views `wm_checked` (and `wm_checked_items`) from the reader's `wm_src` tables,
+    or from the lean pass the reader ran (`lean`).
 
     The delivered text of typed columns (`<col>__text`) is kept for suspects only, unless
     `keep_text` (for running the suites through Great Expectations). `control_lines`: the
@@ -411,60 +562,46 @@ def check_rows(
     row with the careful pass (the reference for the lean one). `in_line_order`: `wm_src`
     yields its rows in `_line` order.
     """
-    params = suite_parameters(drop_date)
     items = contract.items
     source, keep_items = "wm_src", []
     if items is not None:
         item_level = Level(
             table="wm_checked_items",
             columns=items.columns,
-            suite=compile_suite(build_items_suite(contract), params, _kinds(items.columns)),
+            suite=_compiled_suite(contract, drop_date, items=True),
             source="wm_src_items",
             keep=["_line", "_item_index"],
             row_key=["_line", "_item_index"],
             derived={LINE_VALUE: "qty * unit_price_cny"},
         )
-        check_level(con, item_level, control_lines, keep_text, careful)
+        checked_items = check_level(con, item_level, control_lines, keep_text, careful)
         # An order breaks its contract when any of its items does: gather the few broken
         # items per order once, then join them to the orders (if there are any).
-        broken = con.execute(
-            """CREATE OR REPLACE TEMP TABLE wm_item_violations AS
-            SELECT _line, flatten(list(violations ORDER BY _item_index)) AS item_violations
-            FROM wm_checked_items WHERE violations IS NOT NULL GROUP BY _line"""
-        ).fetchall()[0][0]
+        broken = 0
+        if checked_items.careful:
+            broken = con.execute(
+                f"""CREATE OR REPLACE TEMP TABLE wm_item_violations AS
+                SELECT _line, flatten(list(violations ORDER BY _item_index)) AS item_violations
+                FROM {checked_items.careful_table} WHERE violations IS NOT NULL GROUP BY _line"""
+            ).fetchall()[0][0]
         if broken:
             source, in_line_order = "wm_src LEFT JOIN wm_item_violations USING (_line)", False
         else:
             source = f"(SELECT *, {NO_VIOLATIONS} AS item_violations FROM wm_src)"
         keep_items = ["_item_count", "_items_type", "item_violations"]
 
-    derived = {}
-    if any(r.greater == LINE_VALUE for r in contract.pair_rules):
-        derived[LINE_VALUE] = "qty * unit_price_cny"
-    if items is not None and items.empty_allowed_when_status:
-        allowed = ", ".join(literal(s) for s in items.empty_allowed_when_status)
-        derived[ITEMS_PRESENT] = (
-            f"(_item_count > 0 OR (status IN ({allowed}) AND coalesce(_items_type, 'NULL') "
-            f"IN ('ARRAY', 'NULL')))"
-        )
-    level = Level(
-        table="wm_checked",
-        columns=contract.columns,
-        suite=compile_suite(build_suite(contract), params, _kinds(contract.columns)),
-        source=source,
-        keep=["_line", "_extra"] + keep_items,
-        row_key=["_line"],
-        derived=derived,
-        extra_violations="item_violations" if items is not None else None,
-    )
-    in_order = check_level(con, level, control_lines, keep_text, careful) and in_line_order
-    return not _mark_duplicate_keys(con, contract) and in_order
+    level = _file_level(contract, drop_date, source, keep=["_line", "_extra"] + keep_items)
+    checked = check_level(con, level, control_lines, keep_text, careful, in_line_order, lean)
+    _mark_duplicate_keys(con, contract, checked)
+    return CheckedRows(checked.loadable(), checked.broken())
 
 
-def _mark_duplicate_keys(con: duckdb.DuckDBPyConnection, contract: ExtractContract) -> bool:
+def _mark_duplicate_keys(
+    con: duckdb.DuckDBPyConnection, contract: ExtractContract, checked: _CheckedLevel
+) -> None:
     """Among rows that pass every other rule, a repeated key (and updated_at) loses to the
-    first occurrence. Grouping finds the few repeated keys; only their rows are touched.
-    Returns whether there were any."""
+    first occurrence. Grouping finds the few repeated keys; only their rows are touched:
+    they move to (or are marked in) the careful table."""
     key_columns = list(contract.key) + (["updated_at"] if contract.has_updated_at else [])
     keys = ", ".join(ident(k) for k in key_columns)
     same_key = " AND ".join(f"c.{ident(k)} IS NOT DISTINCT FROM d.{ident(k)}" for k in key_columns)
@@ -478,18 +615,35 @@ def _mark_duplicate_keys(con: duckdb.DuckDBPyConnection, contract: ExtractContra
     )
     repeated = f"""SELECT {keys}, min(_line) AS first_line FROM wm_checked
         WHERE violations IS NULL GROUP BY ALL HAVING count(*) > 1"""
-    # Usually no key repeats: looking costs less than an UPDATE that changes nothing.
+    # Usually no key repeats: looking costs less than joining what repeats to every row.
     if not con.execute(f"SELECT count(*) FROM ({repeated})").fetchall()[0][0]:
-        return False
+        return
     con.execute(
-        f"""UPDATE wm_checked AS c
-        SET violations = [{{'rule': 'duplicate_key', 'column': {literal(",".join(contract.key))},
-                           'message': 'duplicate key (' || {key_text} || ') of line '
-                                      || d.first_line || {literal(why)}}}]
-        FROM ({repeated}) AS d
-        WHERE {same_key} AND c._line > d.first_line AND c.violations IS NULL"""
+        f"""CREATE OR REPLACE TEMP TABLE wm_duplicates AS
+        SELECT c._line, [{{'rule': 'duplicate_key',
+                'column': {literal(",".join(contract.key))},
+                'message': 'duplicate key (' || {key_text} || ') of line '
+                           || d.first_line || {literal(why)}}}] AS violations
+        FROM wm_checked AS c JOIN ({repeated}) AS d ON {same_key}
+        WHERE c._line > d.first_line AND c.violations IS NULL"""
     )
-    return True
+    if checked.careful:
+        con.execute(
+            f"""UPDATE {checked.careful_table} AS c SET violations = d.violations
+            FROM wm_duplicates AS d WHERE c._line = d._line"""
+        )
+    if checked.lean is not None:  # lean rows that lose move to the careful table
+        moved = (
+            f"SELECT l.* EXCLUDE (violations), d.violations "
+            f"FROM ({checked.lean_rows()}) AS l JOIN wm_duplicates AS d USING (_line)"
+        )
+        if checked.careful:
+            con.execute(f"INSERT INTO {checked.careful_table} {moved}")
+        else:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {checked.careful_table} AS {moved}")
+            checked.careful = True
+        checked.replaced_lean_rows = "wm_duplicates"
+    checked.create_view(con)
 
 
 def key_text_sql(contract: ExtractContract) -> str:

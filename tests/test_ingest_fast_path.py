@@ -28,14 +28,13 @@ from conftest import query
 from extract_builder import DROP, good_order, write_file
 from test_contracts_conformance import _dirty_file
 
-import ingest.load
 from data_contracts.extracts import CONTRACTS, CONTRACTS_BY_FILE, Kind
 from data_contracts.suites import CONTROL_CHARS_REGEX, TYPE_REGEX
 from ingest.encoding import decode_bytes, decode_file
 from ingest.load import ingest_extracts
 from ingest.readers import (
-    _OBJECT_LINE,
     _line_array,
+    _object_line,
     _physical_lines,
     _split_records,
     _split_records_carefully,
@@ -46,7 +45,7 @@ from ingest.readers import (
     read_jsonl,
 )
 from ingest.sql import FAST_REGEX, PARSE_MACROS
-from ingest.validate import check_rows
+from ingest.validate import check_rows, lean_select
 from wmsight.demo import generate_world
 
 GENERAL = {
@@ -56,6 +55,7 @@ GENERAL = {
     Kind.INTEGER: "wm_integer",
 }
 FAST = {kind: f"{name}_fast" for kind, name in GENERAL.items()}
+DROP_DATE = date(2025, 3, 1)
 
 
 def _values(kind: Kind, count: int = 4000) -> list[str]:
@@ -277,36 +277,56 @@ def test_object_line_test_agrees_with_asking_for_the_type(con) -> None:
     lines = ['{"a": 1}', ' {"a": 1}', '\t{"a": 1}', '{"a": ', "{", "{}", "{} ", "{}}", "[1]"]
     lines += ['{"a": 1} x', "42", '"text"', "null", "true", '{"a": [1, {"b": 2}]}', "{'a': 1}"]
     lines += ['{"a": "\\u0007"}', '{"a": 1,}', "[{}]", " [1]", "{]"]
+    lines += [" null", "\r\n{}\n", '{"a": {"b": [1, {}]}, "c": null}', '{"a": 1}\n', "{}{}", ""]
     rows = con.execute(
-        f"SELECT line, {_OBJECT_LINE}, "
+        f"SELECT line, {_object_line('line', 'parsed')}, "
         "CASE WHEN json_valid(line) THEN json_type(line) = 'OBJECT' ELSE false END "
-        "FROM unnest(?::VARCHAR[]) AS t(line)",
+        """FROM (SELECT line, try(from_json(line, '{"a": "VARCHAR"}')) AS parsed """
+        "FROM unnest(?::VARCHAR[]) AS t(line))",
         [lines],
     ).fetchall()
     assert [row for row in rows if row[1] != row[2]] == []
     assert {row[1] for row in rows} == {True, False}
 
 
-def test_csv_records_are_numbered_alike_inside_and_outside_a_transaction(tmp_path: Path) -> None:
-    """Outside a transaction records are numbered by rowid, inside by row_number()."""
+@pytest.mark.parametrize("rejected_line", [True, False])
+def test_csv_records_are_numbered_alike_inside_and_outside_a_transaction(
+    tmp_path: Path, rejected_line: bool
+) -> None:
+    """Records are numbered by rowid, which starts elsewhere inside a transaction; the same
+    whether the reader runs the lean pass as it reads or not."""
     source_file = "erp/stock_counts.csv"
     header = "count_id,counted_at,warehouse_id,sku,book_qty,counted_qty"
     lines = [f"C{i},2025-02-01 10:00:00,WH-1,SKU-{i},{i},{i}" for i in range(3000)]
-    lines[1234] = "C1234,too,few"  # a rejected line: records after it move down one line
+    if rejected_line:
+        lines[1234] = "C1234,too,few"  # a rejected line: records after it move down one line
     path = tmp_path / "stock_counts.csv"
     path.write_text("\n".join([header, *lines]) + "\n", encoding="utf-8")
     contract = CONTRACTS_BY_FILE[source_file]
     sources = []
-    for in_transaction in (False, True):
-        con = duckdb.connect(str(tmp_path / f"db{in_transaction}.duckdb"))
+    for in_transaction, lean in itertools.product((False, True), (False, True)):
+        con = duckdb.connect(str(tmp_path / f"db{in_transaction}{lean}.duckdb"))
+        con.execute(PARSE_MACROS).fetchall()
         if in_transaction:
             con.execute("BEGIN TRANSACTION")
-        read = read_csv(con, path, decode_file(path, source_file), contract)
-        assert read.method == "duckdb" and [m[0] for m in read.malformed] == [1236]
-        sources.append(con.execute("SELECT _line, count_id FROM wm_src ORDER BY _line").fetchall())
+        lean_pass = functools.partial(lean_select, contract, DROP_DATE) if lean else None
+        read = read_csv(con, path, decode_file(path, source_file), contract, lean_pass)
+        assert read.method == "duckdb"
+        assert [m[0] for m in read.malformed] == ([1236] if rejected_line else [])
+        assert (read.lean is not None) == lean
+        if lean:
+            check_rows(con, contract, DROP_DATE, lean=read.lean)
+        relation = "wm_checked" if lean else "wm_src"
+        sources.append(
+            con.execute(f"SELECT _line, count_id FROM {relation} ORDER BY _line").fetchall()
+        )
         con.close()
-    assert sources[0] == sources[1]
-    assert sources[0][1233:1236] == [(1235, "C1233"), (1237, "C1235"), (1238, "C1236")]
+    assert sources[0] == sources[1] == sources[2] == sources[3]
+    expected = [(1235, "C1233"), (1237, "C1235"), (1238, "C1236")]
+    if not rejected_line:
+        expected = [(1235, "C1233"), (1236, "C1234"), (1237, "C1235")]
+    assert sources[0][1233:1236] == expected
+    assert len(sources[0]) == 3000 - rejected_line
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])
@@ -359,12 +379,11 @@ def _dump(db_path: Path) -> dict[str, list[tuple]]:
 
 
 def test_a_dirty_world_loads_the_same_through_the_lean_and_the_careful_pass(
-    dirty_world: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    dirty_world: Path, tmp_path: Path
 ) -> None:
     lean_db, careful_db = tmp_path / "lean.duckdb", tmp_path / "careful.duckdb"
     ingest_extracts(dirty_world, lean_db)
-    monkeypatch.setattr(ingest.load, "check_rows", functools.partial(check_rows, careful=True))
-    ingest_extracts(dirty_world, careful_db)
+    ingest_extracts(dirty_world, careful_db, careful=True)
     lean, careful = _dump(lean_db), _dump(careful_db)
     assert len(careful["quarantine"]) > 50
     assert lean.keys() == careful.keys()
