@@ -6,8 +6,11 @@ UV := python3 -m uv
 endif
 RUN := $(UV) run --frozen
 DEMO := demo_data
+# Debian packages: as root directly, else through sudo
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+DASHBOARD ?= 1
 
-.PHONY: setup demo test lint dbt-conventions bench clean
+.PHONY: setup browser demo test lint dbt-conventions bench clean
 
 .venv/.synced: pyproject.toml uv.lock
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 \
@@ -17,14 +20,27 @@ DEMO := demo_data
 
 setup: .venv/.synced  ## install the locked environment into .venv
 
-demo: setup  ## generate the demo world and run the pipeline on it
+# Debian's chromium for the dashboard's browser test, and CJK fonts so its Chinese pages
+# (and their screenshots) show characters, not boxes
+browser:  ## install Debian chromium + fonts-noto-cjk if missing
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list :lang=zh 2>/dev/null | grep -q .; then \
+		$(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk; \
+	fi
+
+demo: setup  ## generate the demo world, run the pipeline on it, open the dashboard
 	@if [ ! -d $(DEMO)/extracts ]; then $(RUN) wmsight generate --out $(DEMO)/extracts; fi
 	$(RUN) wmsight run --extracts $(DEMO)/extracts --db $(DEMO)/wmsight.duckdb --feeds $(DEMO)/feeds
 	@echo
 	@echo "Results: warehouse $(DEMO)/wmsight.duckdb (raw: load_log, quarantine; marts: fct_kpi_daily, fct_inventory_daily, ...)"
+	@echo "         feeds     $(DEMO)/feeds/latest (kpi_daily, customer_360, replenishment_plan, ...)"
 	@echo "         extracts  $(DEMO)/extracts (ground truth in $(DEMO)/extracts/_truth)"
+	@if [ "$(DASHBOARD)" = 1 ]; then \
+		echo "Dashboard: http://localhost:8501 (log in as planner / planner-demo to approve; Ctrl-C stops it)"; \
+		$(RUN) wmsight dashboard --feeds $(DEMO)/feeds --db $(DEMO)/wmsight.duckdb; \
+	fi
 
-test: setup dbt-conventions  ## the dbt project's conventions, then the whole test suite
+test: setup browser dbt-conventions  ## the dbt project's conventions, then the whole test suite
 	$(RUN) pytest
 
 # dbt-project-evaluator's conventions, checked by dbt-bouncer on the dbt manifest. It has

@@ -138,6 +138,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "decide_line": ("Decide on one line", "逐行审批"),
     "decide_bulk": ("Decide in bulk", "批量审批"),
     "line": ("Line", "建议行"),
+    "inspect": ("Look closer at", "查看详情"),
     "lines": ("Lines", "建议行"),
     "decision": ("Decision", "决定"),
     "do_approve": ("Approve", "批准"),
@@ -145,6 +146,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "do_reject": ("Reject", "拒绝"),
     "quantity": ("Quantity", "数量"),
     "comment": ("Comment", "备注"),
+    "bulk_comment": ("Comment for every selected line", "备注（所选各行）"),
     "save": ("Save decision", "保存决定"),
     "apply_bulk": ("Apply to selected lines", "应用到所选行"),
     "saved": (

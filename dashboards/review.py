@@ -24,6 +24,7 @@ PURCHASE_COLUMNS = (
     "sku",
     "product_name",
     "supplier_id",
+    "proposal_id",
     "abc_class",
     "available",
     "on_order",

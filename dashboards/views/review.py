@@ -129,7 +129,7 @@ with shown(context):
                 horizontal=True,
                 key="rv_bulk_decision",
             )
-            bulk_comment = st.text_input(t("comment"), key="rv_bulk_comment")
+            bulk_comment = st.text_input(t("bulk_comment"), key="rv_bulk_comment")
             if st.form_submit_button(t("apply_bulk")):
                 save([store.Decision(by_key[k], bulk_decision, None, bulk_comment) for k in picked])
 
@@ -138,7 +138,7 @@ with shown(context):
             f"{r['warehouse_id']}|{r['sku']}": r for r in purchases.iter_rows(named=True)
         }
         chosen = st.selectbox(
-            t("line"),
+            t("inspect"),
             list(detail_rows),
             format_func=lambda k: (
                 f"{detail_rows[k]['sku']} · {detail_rows[k]['warehouse_id']}"
