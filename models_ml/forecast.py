@@ -28,9 +28,11 @@ sampling, statsforecast's methods are deterministic, results are sorted before w
 
 from __future__ import annotations
 
+import importlib
 import logging
 import math
 import os
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -319,11 +321,14 @@ def _chunks(tasks: list[SeriesTask], workers: int) -> list[list[SeriesTask]]:
 
 
 def _worker_context():
-    """forkserver: workers fork from a clean server that imports Prophet and statsforecast
-    once (seconds of imports), never from this process (DuckDB and Polars threads).
-    Calling it early starts the server, so its imports overlap reading and classifying."""
+    """forkserver: workers fork from a clean server that imports Prophet once (seconds of
+    imports; without matplotlib, see forecast_worker_preload), never from this process
+    (DuckDB and Polars threads). Calling it early starts the server, so its imports
+    overlap reading and classifying."""
     context = get_context("forkserver")
-    context.set_forkserver_preload(["models_ml.forecast_models", "prophet", "statsforecast.models"])
+    context.set_forkserver_preload(
+        ["models_ml.forecast_worker_preload", "models_ml.forecast_models", "prophet"]
+    )
     forkserver.ensure_running()
     return context
 
@@ -666,6 +671,12 @@ def run_forecast(
     db_path = Path(db_path)
     if (config.workers or os.cpu_count() or 1) > 1:
         _worker_context()  # start the workers' server now: its imports overlap the reading
+    if config.chinese_calendar:
+        # the holidays library imports every country's module on first use (seconds
+        # without compiled bytecode): let that overlap the reading too
+        threading.Thread(
+            target=importlib.import_module, args=("holidays.countries",), daemon=True
+        ).start()
     with (
         _locked(db_path, "forecast: reading inputs", lock_wait_seconds),
         duckdb.connect(str(db_path), read_only=True) as con,

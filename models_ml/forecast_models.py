@@ -13,8 +13,9 @@ Methods
 - `prophet_weekly`: the same on 7-day totals (weeks ending on the forecast origin's
   last day), for series too sparse by day but steady by week; the weekly forecast is
   split into days by the series' weekday shares.
-- `croston_sba`, `tsb` (statsforecast): a demand rate for intermittent series, shaped
-  into days by the weekday shares.
+- `croston_sba`, `tsb`: a demand rate for intermittent series (statsforecast's CrostonSBA
+  and TSB formulas, written out: see `_intermittent_rate`), shaped into days by the
+  weekday shares.
 - `seasonal_naive`: the last observed week, repeated (the baseline).
 """
 
@@ -133,20 +134,184 @@ def seasonal_naive(y: np.ndarray, h: int) -> np.ndarray:
     return np.resize(last, h).astype(np.float64)
 
 
-def _intermittent_rate(y: np.ndarray, method: str) -> float:
-    from statsforecast.models import TSB, CrostonSBA
+def ses_level(x: np.ndarray, alpha: float) -> float:
+    """Simple exponential smoothing's last level: l₀ = x₀, lₜ = α·xₜ + (1 − α)·lₜ₋₁."""
+    values = np.asarray(x, dtype=np.float64).tolist()
+    level = values[0]
+    for v in values[1:]:
+        level = alpha * v + (1 - alpha) * level
+    return level
 
-    model = CrostonSBA() if method == "croston_sba" else TSB(TSB_ALPHA_D, TSB_ALPHA_P)
+
+def tsb_rate(y: np.ndarray, alpha_d: float = TSB_ALPHA_D, alpha_p: float = TSB_ALPHA_P) -> float:
+    """TSB (Teunter, Syntetos, Babai 2011): smoothed probability of demand × smoothed size."""
+    y = np.asarray(y, dtype=np.float64)
+    if not np.any(y != 0):
+        return 0.0
+    return ses_level((y != 0).astype(np.float64), alpha_p) * ses_level(y[y > 0], alpha_d)
+
+
+def croston_sba_rate(y: np.ndarray, alpha: float = 0.1) -> float:
+    """Croston with the Syntetos–Boylan correction: 0.95 × smoothed size ÷ smoothed interval."""
+    y = np.asarray(y, dtype=np.float64)
+    sizes = y[y > 0]
+    if not sizes.size:
+        return float(y[-1]) * 0.95 if len(y) else 0.0
+    intervals = np.diff(np.flatnonzero(y != 0) + 1, prepend=0).astype(np.float64)
+    size, interval = ses_level(sizes, alpha), ses_level(intervals, alpha)
+    return (size / interval if interval != 0.0 else size) * 0.95
+
+
+def _intermittent_rate(y: np.ndarray, method: str) -> float:
+    """The rate of statsforecast's CrostonSBA() / TSB(0.1, 0.1), bit for bit (tested against
+    it). Written out because importing statsforecast.models (statsmodels, scipy.stats,
+    its own pandas core) costs every worker process 2–20 s, more than the ~1,600
+    intermittent series of a scale-1 run take to compute."""
     if not np.any(y > 0):
         return 0.0
-    return float(model.forecast(y.astype(np.float64), h=1)["mean"][0])
+    return croston_sba_rate(y) if method == "croston_sba" else tsb_rate(y)
 
 
-def _prophet(weekly: bool, n_days: int, n_train: int, with_promo: bool, holidays):
+class FeatureCache:
+    """Prophet's regression features (Fourier terms and holiday indicators) of one series,
+    computed once over every date its fits and forecasts can touch and sliced per call.
+
+    A series is fitted four times (three backtest origins and the final fit) and each fit
+    builds its features twice (fit and predict); these are pure functions of the dates,
+    the seasonalities and the holidays, so rows computed over the whole range are the
+    rows a shorter history would get. Keyed by the model's seasonalities, its holidays
+    (their content: the weekly calendar differs by origin) and its regressors' names."""
+
+    def __init__(self, first: date, periods: int, step_days: int = 1) -> None:
+        import pandas as pd
+
+        self.ds = pd.date_range(first, periods=periods, freq=f"{step_days}D")
+        self.step_days = step_days
+        self.entries: dict[tuple, tuple] = {}
+
+    def positions(self, ds) -> np.ndarray | None:
+        """Row of each of `ds` in the cached range (None when one falls outside it)."""
+        days = (ds - self.ds[0]).dt.days.to_numpy()
+        pos = days // self.step_days
+        if len(pos) == 0 or pos.min() < 0 or pos.max() >= len(self.ds):
+            return None
+        if not np.array_equal(
+            self.ds[pos].asi8, ds.to_numpy().astype("datetime64[ns]").astype(np.int64)
+        ):
+            return None
+        return pos
+
+
+_CACHED_PROPHET = None
+
+
+def _cached_prophet_class():
+    """Prophet whose feature matrix comes from a FeatureCache, and whose prediction skips
+    the per-component breakdown we never read (only the additive and multiplicative
+    totals make yhat). Both give yhat bit for bit as Prophet does (tested)."""
+    global _CACHED_PROPHET
+    if _CACHED_PROPHET is not None:
+        return _CACHED_PROPHET
+    import pandas as pd
     from prophet import Prophet
 
+    class CachedFeatureProphet(Prophet):
+        feature_cache: FeatureCache | None = None
+
+        def _feature_key(self) -> tuple:
+            seasonalities = tuple(
+                (
+                    k,
+                    v["period"],
+                    v["fourier_order"],
+                    v["prior_scale"],
+                    v["mode"],
+                    v["condition_name"],
+                )
+                for k, v in self.seasonalities.items()
+            )
+            holidays = None
+            if self.holidays is not None:
+                h = self.holidays
+                holidays = tuple(
+                    zip(
+                        h["holiday"].tolist(),
+                        h["ds"].astype("datetime64[ns]").astype(np.int64).tolist(),
+                        h.get("lower_window", pd.Series(0, index=h.index)).tolist(),
+                        h.get("upper_window", pd.Series(0, index=h.index)).tolist(),
+                        strict=True,
+                    )
+                )
+            regressors = tuple(
+                (k, v["prior_scale"], v["mode"], v["mu"], v["std"])
+                for k, v in self.extra_regressors.items()
+            )
+            return (
+                seasonalities,
+                holidays,
+                regressors,
+                self.holidays_mode,
+                self.holidays_prior_scale,
+                self.country_holidays,
+            )
+
+        def make_all_seasonality_features(self, df):
+            cache = self.feature_cache
+            pos = cache.positions(df["ds"]) if cache is not None else None
+            if pos is None:
+                return super().make_all_seasonality_features(df)
+            key = self._feature_key()
+            if key not in cache.entries:
+                full = pd.DataFrame({"ds": cache.ds})
+                for name in self.extra_regressors:
+                    full[name] = 0.0  # a placeholder column: the caller's values go in below
+                features, priors, component_cols, modes = super().make_all_seasonality_features(
+                    full
+                )
+                names = None if self.train_holiday_names is None else list(self.train_holiday_names)
+                cache.entries[key] = (features, priors, component_cols, modes, names)
+            features, priors, component_cols, modes, names = cache.entries[key]
+            if self.train_holiday_names is None and names is not None:
+                self.train_holiday_names = pd.Series(names)
+            rows = features.iloc[pos].reset_index(drop=True)
+            for name in self.extra_regressors:
+                rows[name] = df[name].to_numpy()
+            return (
+                rows,
+                list(priors),
+                component_cols.copy(),
+                {mode: list(cols) for mode, cols in modes.items()},
+            )
+
+        def predict_seasonal_components(self, df):
+            if self.uncertainty_samples:
+                return super().predict_seasonal_components(df)
+            features, _, component_cols, _ = self.make_all_seasonality_features(df)
+            x = features.values
+            data = {}
+            for component in ("additive_terms", "multiplicative_terms"):
+                beta_c = self.params["beta"] * component_cols[component].values
+                comp = np.matmul(x, beta_c.transpose())
+                if component in self.component_modes["additive"]:
+                    comp *= self.y_scale
+                data[component] = np.nanmean(comp, axis=1)
+            return pd.DataFrame(data)
+
+    _CACHED_PROPHET = CachedFeatureProphet
+    return _CACHED_PROPHET
+
+
+def _prophet(
+    weekly: bool,
+    n_days: int,
+    n_train: int,
+    with_promo: bool,
+    holidays,
+    features: FeatureCache | None = None,
+):
+    prophet_class = _cached_prophet_class()
     yearly = 4 if n_days >= 365 else False
-    model = Prophet(
+    model = prophet_class(
         growth="linear",
         n_changepoints=min(5 if weekly else 8, max(n_train // 8, 1)),
         changepoint_range=0.8,
@@ -161,6 +326,7 @@ def _prophet(weekly: bool, n_days: int, n_train: int, with_promo: bool, holidays
     )
     if with_promo:
         model.add_regressor("promo", prior_scale=5.0, standardize=False)
+    model.feature_cache = features
     return model
 
 
@@ -192,7 +358,9 @@ def _plain(value):
     return array.tolist()
 
 
-def prophet_daily(y: np.ndarray, start: date, promo: np.ndarray, h: int) -> np.ndarray:
+def prophet_daily(
+    y: np.ndarray, start: date, promo: np.ndarray, h: int, features: FeatureCache | None = None
+) -> np.ndarray:
     import pandas as pd
 
     n = len(y)
@@ -203,7 +371,7 @@ def prophet_daily(y: np.ndarray, start: date, promo: np.ndarray, h: int) -> np.n
     if with_promo:
         history["promo"] = promo[:n]
         future["promo"] = promo[n : n + h]
-    model = _prophet(False, n, n, with_promo, _HOLIDAYS)
+    model = _prophet(False, n, n, with_promo, _HOLIDAYS, features)
     _fit(model, history)
     return model.predict(future)["yhat"].to_numpy()
 
@@ -227,7 +395,12 @@ def _weekly_holidays(first_block: date, n_blocks: int):
 
 
 def prophet_weekly(
-    y: np.ndarray, start: date, promo: np.ndarray, h: int, shares: np.ndarray
+    y: np.ndarray,
+    start: date,
+    promo: np.ndarray,
+    h: int,
+    shares: np.ndarray,
+    features: FeatureCache | None = None,
 ) -> np.ndarray:
     """7-day totals (complete blocks ending at the last day of y), Prophet, split by weekday."""
     import pandas as pd
@@ -250,7 +423,7 @@ def prophet_weekly(
         history["promo"] = promo_blocks[:n_blocks]
         future["promo"] = promo_blocks[n_blocks:]
     holidays = _weekly_holidays(first_block, n_blocks + h_blocks)
-    model = _prophet(True, n, n_blocks, with_promo, holidays)
+    model = _prophet(True, n, n_blocks, with_promo, holidays, features)
     _fit(model, history)
     per_block = np.clip(model.predict(future)["yhat"].to_numpy(), 0, None)
     first_day = start + timedelta(days=n)
@@ -259,9 +432,16 @@ def prophet_weekly(
 
 
 def predict(
-    method: str, y: np.ndarray, start: date, promo: np.ndarray, h: int, fallback: np.ndarray
+    method: str,
+    y: np.ndarray,
+    start: date,
+    promo: np.ndarray,
+    h: int,
+    fallback: np.ndarray,
+    features: FeatureCache | None = None,
 ) -> np.ndarray:
-    """A forecast of the h days after y by one method, clamped at ≥ 0."""
+    """A forecast of the h days after y by one method, clamped at ≥ 0. `features`: the
+    series' Prophet feature cache (its range must cover y and the h days after it)."""
     first_day = start + timedelta(days=len(y))
     if method == "seasonal_naive":
         out = seasonal_naive(y, h)
@@ -269,9 +449,9 @@ def predict(
         rate = _intermittent_rate(y[-728:], method)
         out = shape_by_weekday(rate, first_day, h, weekday_shares(y, start, fallback))
     elif method == "prophet_daily":
-        out = prophet_daily(y, start, promo, h)
+        out = prophet_daily(y, start, promo, h, features)
     elif method == "prophet_weekly":
-        out = prophet_weekly(y, start, promo, h, weekday_shares(y, start, fallback))
+        out = prophet_weekly(y, start, promo, h, weekday_shares(y, start, fallback), features)
     else:
         raise ValueError(f"unknown forecast method {method!r}")
     return np.clip(np.nan_to_num(out, nan=0.0), 0.0, None)
@@ -303,6 +483,18 @@ class _Errors:
         return np.concatenate(self.errors) if self.errors else np.zeros(0)
 
 
+def _feature_cache(route: str, start: date, n: int, h: int) -> FeatureCache | None:
+    """One feature cache per Prophet series, over its history and the horizon after it
+    (weekly: the 7-day blocks ending on the last day, which every origin 7·k days earlier
+    shares)."""
+    if route == "prophet_daily":
+        return FeatureCache(start, n + h)
+    if route == "prophet_weekly":
+        skip = n % 7
+        return FeatureCache(start + timedelta(days=skip), n // 7 + math.ceil(h / 7), 7)
+    return None
+
+
 def forecast_series(task: SeriesTask, settings: BacktestSettings) -> SeriesResult:
     """Backtest the routed method against seasonal naive, keep the better one (lower WAPE
     over every origin; a tie keeps the routed method), forecast with it from the full
@@ -312,12 +504,15 @@ def forecast_series(task: SeriesTask, settings: BacktestSettings) -> SeriesResul
     origins = backtest_origins(len(y), settings)
     candidates = [task.route, "seasonal_naive"]
     errors = {c: _Errors() for c in candidates}
+    features = _feature_cache(task.route, task.start, len(y), h)
     actual_parts = []
     for origin in origins:
         actual = y[origin : origin + h]
         actual_parts.append(actual)
         for method in candidates:
-            yhat = predict(method, y[:origin], task.start, task.promo, h, task.fallback_shares)
+            yhat = predict(
+                method, y[:origin], task.start, task.promo, h, task.fallback_shares, features
+            )
             errors[method].add(yhat, actual)
     actual_all = np.concatenate(actual_parts) if actual_parts else np.zeros(0)
     total = float(actual_all.sum())
@@ -346,7 +541,7 @@ def forecast_series(task: SeriesTask, settings: BacktestSettings) -> SeriesResul
                 note = f"{verdict} → seasonal naive kept"
             else:
                 note = verdict
-    yhat = predict(chosen, y, task.start, task.promo, h, task.fallback_shares)
+    yhat = predict(chosen, y, task.start, task.promo, h, task.fallback_shares, features)
 
     err = errors[chosen].all
     base = errors["seasonal_naive"].all

@@ -125,6 +125,67 @@ def test_prophet_recovers_a_weekly_pattern(known_inputs: ForecastInputs) -> None
     assert by_weekday[:5].min() > 3 * by_weekday[5:].max() * 0.6
 
 
+def test_cached_features_give_prophet_s_own_forecast_bit_for_bit(
+    known_inputs: ForecastInputs,
+) -> None:
+    """The feature cache and the totals-only prediction change time, not numbers: a
+    backtest origin and the final fit, daily and weekly, with a promotion regressor."""
+    import pandas as pd
+    from prophet import Prophet
+
+    events = calendar_events(known_inputs.first_date, AS_OF + timedelta(days=28)).to_pandas()
+    events["ds"] = events["ds"].astype("datetime64[ns]")
+    fm.init_worker(events)
+    history = known_inputs.demand.filter(
+        (pl.col("warehouse_id") == "WH-A") & (pl.col("sku") == "SKU-WEEKLY")
+    )
+    start = history["date"].min()
+    y = np.zeros((AS_OF - start).days + 1)
+    y[[(d - start).days for d in history["date"].to_list()]] = history["qty"].to_numpy()
+    promo = np.zeros(len(y) + 28)
+    promo[len(y) - 60 : len(y) - 50] = 0.2
+    promo[len(y) + 3 : len(y) + 6] = 0.3
+    shares = np.full(7, 1 / 7)
+    for route in ("prophet_daily", "prophet_weekly"):
+        cache = fm._feature_cache(route, start, len(y), 28)
+        for n in (len(y) - 28, len(y)):  # an origin, then the full history (same cache)
+            cached = fm.predict(route, y[:n], start, promo, 28, shares, cache)
+            plain = fm.predict(route, y[:n], start, promo, 28, shares, None)
+            assert np.array_equal(cached, plain), (route, n)
+        assert cache.entries  # the cache was used
+    # and the subclass without a cache is Prophet itself, to the bit
+    ds = pd.date_range(start, periods=len(y) + 28, freq="D")
+    frame = pd.DataFrame({"ds": ds[: len(y)], "y": y})
+    ours = fm._prophet(False, len(y), len(y), False, None)
+    theirs = Prophet(
+        n_changepoints=ours.n_changepoints,
+        yearly_seasonality=ours.yearly_seasonality,
+        weekly_seasonality=ours.weekly_seasonality,
+        daily_seasonality=False,
+        changepoint_prior_scale=0.05,
+        uncertainty_samples=0,
+    )
+    for model in (ours, theirs):
+        model.fit(frame, **fm.FIT_ARGS)
+    future = pd.DataFrame({"ds": ds[len(y) :]})
+    assert np.array_equal(ours.predict(future)["yhat"], theirs.predict(future)["yhat"])
+
+
+def test_intermittent_rates_equal_statsforecast_s() -> None:
+    from statsforecast.models import TSB, CrostonSBA
+
+    rng = np.random.default_rng(7)
+    for i in range(300):
+        n = int(rng.integers(1, 730))
+        y = (rng.poisson(rng.uniform(0.01, 2), n) * rng.integers(1, 60, n)).astype(float)
+        if i % 10 == 0:
+            y[:] = 0
+        tsb = float(TSB(fm.TSB_ALPHA_D, fm.TSB_ALPHA_P).forecast(y, h=1)["mean"][0])
+        sba = float(CrostonSBA().forecast(y, h=1)["mean"][0])
+        assert fm.tsb_rate(y) == tsb and fm.croston_sba_rate(y) == sba, i
+        assert fm._intermittent_rate(y, "tsb") == (tsb if y.any() else 0.0)
+
+
 def test_each_series_is_routed_by_its_demand(known_tables) -> None:
     weekly = _series_row(known_tables, "WH-A", "SKU-WEEKLY")
     assert weekly["demand_class"] == "smooth"
