@@ -516,3 +516,41 @@ def test_the_manifest_lists_the_apps_datasets(published_world: PublishedWorld) -
             assert _sha(folder / entry["file"]) == entry["sha256"], name
         else:
             assert entry["note"], name
+
+
+def test_pages_and_decisions_work_while_a_run_holds_the_warehouse(
+    world: PublishedWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DuckDB has one writer: a running pipeline holds the file. The app reads only the
+    publication and writes only the decision store, so it neither waits nor fails."""
+    import subprocess
+    import sys
+
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+         "c.execute('CREATE TABLE IF NOT EXISTS held (x INT)'); print('held', flush=True); "
+         "time.sleep(600)", str(world.db_path)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(duckdb.IOException):  # the warehouse is really taken
+            duckdb.connect(str(world.db_path), read_only=True)
+        app = _app(world, monkeypatch, "en")
+        _no_errors(app)
+        for page in PAGES:
+            app.switch_page(f"views/{page}.py").run()
+            _no_errors(app)
+        _login(app, "planner", "planner-demo")
+        app.switch_page("views/review.py").run()
+        app.button(key="rv_save").click().run()  # approve the first line
+        _no_errors(app)
+        assert (
+            latest_publication(world.feeds).feed("approved_purchase_orders").height
+            + (latest_publication(world.feeds).feed("approved_transfers").height)
+            == 1
+        )
+    finally:
+        holder.kill()
+        holder.wait()
