@@ -284,6 +284,7 @@ def _read_and_check(
         careful=careful,
         in_line_order=read.in_line_order,
         lean=read.lean,
+        encoding_problems=read.encoding_problems,
     )
     phases["check"] = time.perf_counter() - clock - phases["read"]
     return Checked(decoded, read, rows)

@@ -20,6 +20,7 @@ past a broken quote without losing the rest of the file.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import csv
 import io
@@ -36,7 +37,7 @@ import pyarrow as pa
 
 from data_contracts.extracts import ExtractContract
 from data_contracts.suites import CONTROL_CHARS_REGEX
-from ingest.encoding import UTF8_BOM, DecodedFile
+from ingest.encoding import UTF8_BOM, DecodedFile, MixedText
 from ingest.errors import FileRejected
 from ingest.sql import ident, literal
 from ingest.validate import LeanRows
@@ -50,6 +51,7 @@ MAX_RECORD_LINES = 200
 
 
 Malformed = tuple[int, str, str, str]  # line, rule, message, original text
+EncodingProblem = tuple[int, str | None, str]  # the row's line, its column, message
 
 
 @dataclass
@@ -65,6 +67,8 @@ class ReadResult:
     # `_line`s of the rows that may hold a control character; None: any row may
     control_lines: list[int] | None = None
     lean: LeanRows | None = None  # the reader ran the lean pass: its rows (no `wm_src`)
+    # rows holding text in the other encoding than the file's: (`_line`, column, message)
+    encoding_problems: list[EncodingProblem] = field(default_factory=list)
 
 
 # The control characters of data_contracts.suites.CONTROL_CHARS_REGEX, as bytes: in UTF-8
@@ -194,7 +198,7 @@ def _read_csv_duckdb(
     """DuckDB's reader; None when line numbers could not be kept exact (multi-line records)."""
     # The text's line breaks, counted in its bytes (in UTF-8 and GB18030 a "\n" or "\r"
     # byte is always that character), without copying the whole text.
-    data = decoded.data
+    data = decoded.data  # as delivered: a mixed file breaks its lines at the same bytes
     start = len(UTF8_BOM) if decoded.encoding == "utf-8-sig" else 0
     end = len(data) - 1 if data.endswith(b"\n") else len(data)  # the body: no final break
     if (
@@ -206,8 +210,8 @@ def _read_csv_duckdb(
     data_lines = data.count(b"\n", start, end)
     control_lines = control_char_lines(decoded.data)  # a record is one physical line
     select = _src_select(header, contract, positional=True)
-    # The lean pass needs no line numbers unless a control character is to be found by line.
-    run_lean = lean is not None and not control_lines
+    # The lean pass needs no line numbers unless a row is to be found by its line.
+    run_lean = lean is not None and not control_lines and not decoded.mixed
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header))) + "}"
     reader = f"""read_csv(?, header = true, auto_detect = false, columns = {columns},
         delim = ',', quote = '"', escape = '"', strict_mode = true,
@@ -216,7 +220,7 @@ def _read_csv_duckdb(
     table = "wm_checked_lean" if run_lean else "wm_records"
     query = lean(f"(SELECT {select} FROM {reader})") if run_lean else f"SELECT * FROM {reader}"
     # DuckDB reads UTF-8 only: other files go to it as a UTF-8 copy
-    utf8 = decoded.encoding == "utf-8"
+    utf8 = decoded.encoding == "utf-8" and not decoded.mixed
     with contextlib.nullcontext(None) if utf8 else tempfile.TemporaryDirectory() as tmp:
         readable = path
         if tmp is not None:
@@ -287,6 +291,7 @@ def _read_csv_duckdb(
         control_lines=control_lines,
         in_line_order=not rejected,  # else a join places the records on their lines
         lean=lean_rows,
+        encoding_problems=_csv_encoding_problems(decoded, contract, header, _one_line_records),
     )
 
 
@@ -316,7 +321,17 @@ def _read_csv_lines(
         f"CREATE OR REPLACE TEMP VIEW wm_src AS "
         f"SELECT _line, {_src_select(header, contract, positional=True)} FROM wm_lines"
     )
+
+    def record_of(line: int) -> tuple[int, list[str] | None]:
+        index = bisect.bisect_right(starts, line) - 1
+        if index < 0 or line > starts[index] + originals[starts[index]].count("\n"):
+            return line, None  # on no record's lines (a malformed one)
+        return starts[index], rows[index]
+
     return ReadResult(
+        encoding_problems=_csv_encoding_problems(
+            decoded, contract, header, lambda lines, line: record_of(line)
+        ),
         rows_read=len(rows) + len(malformed),
         method="lines",
         original_text=lambda wanted: {n: originals.get(n, "") for n in wanted},
@@ -428,6 +443,94 @@ def _split(record: str) -> list[str] | None:
         return None
 
 
+def _one_line_records(lines: list[str], line: int) -> tuple[int, list[str] | None]:
+    """The record on a physical line, where every record is one line."""
+    return line, _split(lines[line - 1]) if line <= len(lines) else None
+
+
+def _csv_encoding_problems(
+    decoded: DecodedFile,
+    contract: ExtractContract,
+    header: list[str],
+    record_at: Callable[[list[str], int], tuple[int, list[str] | None]],
+) -> list[EncodingProblem]:
+    """Rows with text in the other encoding, and the column of the field that holds it.
+    `record_at(lines, line)`: the record that holds physical line `line`, as (the line it
+    starts on, its fields)."""
+    if not decoded.mixed:
+        return []
+    lines = _physical_lines(decoded.text)
+    problems = []
+    for mixed in decoded.mixed:
+        if mixed.line == 1:
+            continue  # the header: its names are matched as decoded
+        row_line, fields = record_at(lines, mixed.line)
+        index = next((i for i, value in enumerate(fields or []) if mixed.text in value), None)
+        column = None
+        if index is not None and index < len(header):
+            column = header[index] or f"column_{index + 1}"
+        problems.append((row_line, column, _mixed_message(contract, decoded, mixed, column)))
+    return problems
+
+
+def _mixed_message(
+    contract: ExtractContract, decoded: DecodedFile, mixed: MixedText, column: str | None
+) -> str:
+    names = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8", "gb18030": "GB18030"}
+    file_encoding, encoding = names[decoded.encoding], names[mixed.encoding]
+    where = f"{contract.source_file} line {mixed.line}" + (f", {column}" if column else "")
+    reading = (
+        f"read as {file_encoding} it would load as '{mixed.as_file}'"
+        if mixed.as_file is not None
+        else f"it cannot be read as {file_encoding}"
+    )
+    return (
+        f"{where}: mixed_encoding: '{mixed.text}' is {encoding} text in a {file_encoding} "
+        f"file ({reading})"
+    )
+
+
+def _json_encoding_problems(
+    decoded: DecodedFile, contract: ExtractContract, lines: pa.LargeStringArray
+) -> list[EncodingProblem]:
+    """Rows (lines) with text in the other encoding, and the field that holds it."""
+    problems = []
+    for mixed in decoded.mixed:
+        column = None
+        try:
+            row = json.loads(lines[mixed.line - 1].as_py())
+        except (ValueError, IndexError):
+            row = None  # a malformed line: quarantined as such
+        if isinstance(row, dict):
+            column = _json_field_holding(row, contract, mixed.text)
+        problems.append((mixed.line, column, _mixed_message(contract, decoded, mixed, column)))
+    return problems
+
+
+def _json_field_holding(row: dict, contract: ExtractContract, text: str) -> str | None:
+    """The field of a JSON object whose value holds `text`, as a person names it."""
+
+    def holds(value: object) -> bool:
+        return isinstance(value, str) and text in value
+
+    for column in contract.columns:
+        value: object = row
+        for key in column.json_path or (column.name,):
+            value = value.get(key) if isinstance(value, dict) else None
+        if holds(value):
+            return column.source_name
+    if contract.items is not None:
+        items = row.get(contract.items.json_field)
+        for i, item in enumerate(items if isinstance(items, list) else []):
+            for column in contract.items.columns:
+                if isinstance(item, dict) and holds(item.get(column.name)):
+                    return f"{contract.items.json_field}[{i}].{column.name}"
+    for key, value in row.items():  # an unknown key's value, or the key itself
+        if text in key or text in json.dumps(value, ensure_ascii=False):
+            return key
+    return None
+
+
 # ---------------------------------------------------------------------- JSON Lines
 
 
@@ -453,8 +556,7 @@ def _line_array(decoded: DecodedFile) -> pa.LargeStringArray:
     numpy finds the line breaks and Arrow takes the bytes as they are.
     """
     # (a UTF-8 file's bytes are valid UTF-8: decoding checked them)
-    data = decoded.text.encode("utf-8") if decoded.encoding == "gb18030" else decoded.data
-    start = len(UTF8_BOM) if decoded.encoding == "utf-8-sig" else 0
+    data, start = decoded.utf8()
     breaks = np.flatnonzero(np.frombuffer(data, np.uint8) == ord("\n"))
     offsets = np.concatenate(([start], breaks + 1, [len(data)])).astype(np.int64)
     if offsets[-1] == offsets[-2]:  # nothing after the last line break
@@ -578,6 +680,7 @@ def read_jsonl(
         malformed=malformed,
         control_lines=control_char_lines(decoded.data, json_escapes=True),
         in_line_order=True,
+        encoding_problems=_json_encoding_problems(decoded, contract, lines),
         original_text=lambda wanted: {
             n: _without_break(lines[n - 1].as_py()) for n in wanted if n <= len(lines)
         },

@@ -25,7 +25,7 @@ delivered text of typed columns as `<col>__text`; for JSON Lines also `wm_checke
 from __future__ import annotations
 
 import functools
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
@@ -315,8 +315,9 @@ class Level:
     keep: list[str]  # carried through unchanged
     row_key: list[str]  # identifies a row
     derived: dict[str, str] = field(default_factory=dict)  # name -> SQL over typed values
-    # violations found elsewhere (an order's items): the `keep` column that holds them
-    # (NULL when there are none)
+    # violations found elsewhere: the `keep` columns that hold them (NULL when there are
+    # none), listed before the suite's (text in the wrong encoding) or after (an order's items)
+    leading_violations: str | None = None
     extra_violations: str | None = None
 
     def typed_columns(self) -> list[str]:
@@ -327,7 +328,8 @@ class Level:
 
     def stored_columns(self, keep_text: bool) -> list[str]:
         """What the checked table keeps besides `_suspect` and `violations`."""
-        columns = [k for k in self.keep if k != self.extra_violations]
+        found_elsewhere = (self.leading_violations, self.extra_violations)
+        columns = [k for k in self.keep if k not in found_elsewhere]
         for c in self.columns:
             if c.kind is not Kind.TEXT and keep_text:
                 columns.append(f"{c.name}__text")
@@ -340,6 +342,8 @@ def _careful_query(level: Level, source: str, keep_text: bool) -> str:
     found = level.suite.violations()
     if level.extra_violations:
         found = f"list_concat({found}, {ident(level.extra_violations)})"
+    if level.leading_violations:
+        found = f"list_concat({ident(level.leading_violations)}, {found})"
     return f"""WITH typed AS ({typed_query(level.columns, level.keep, source)}),
         derived AS (SELECT {level.derived_sql()} FROM typed)
         SELECT {", ".join(map(ident, level.stored_columns(keep_text)))}, true AS _suspect,
@@ -354,8 +358,9 @@ def _lean_query(
     careful pass. For the careful pass it keeps what that pass reads: the delivered text of
     typed columns (of suspects only, unless `keep_text`) and the extra violations."""
     suspect = level.suite.any_broken(control_lines)
-    if level.extra_violations:
-        suspect = f"{suspect} OR {ident(level.extra_violations)} IS NOT NULL"
+    for extra in (level.leading_violations, level.extra_violations):
+        if extra:
+            suspect = f"{suspect} OR {ident(extra)} IS NOT NULL"
     columns = list(map(ident, level.keep))
     for c in level.columns:
         if c.kind is not Kind.TEXT:
@@ -507,7 +512,13 @@ class CheckedRows:
     broken: str | None  # the rows that break one (None: there are none)
 
 
-def _file_level(contract: ExtractContract, drop_date: date, source: str, keep: list[str]) -> Level:
+def _file_level(
+    contract: ExtractContract,
+    drop_date: date,
+    source: str,
+    keep: list[str],
+    leading_violations: str | None = None,
+) -> Level:
     """The level of a file's own rows (not its items)."""
     items = contract.items
     derived = {}
@@ -527,6 +538,7 @@ def _file_level(contract: ExtractContract, drop_date: date, source: str, keep: l
         keep=keep,
         row_key=["_line"],
         derived=derived,
+        leading_violations=leading_violations,
         extra_violations="item_violations" if items is not None else None,
     )
 
@@ -552,6 +564,7 @@ def check_rows(
     careful: bool = False,
     in_line_order: bool = False,
     lean: LeanRows | None = None,
+    encoding_problems: Sequence[tuple[int, str | None, str]] = (),
 ) -> CheckedRows:
     """Build views `wm_checked` (and `wm_checked_items`) from the reader's `wm_src` tables,
     or from the lean pass the reader ran (`lean`).
@@ -560,7 +573,9 @@ def check_rows(
     `keep_text` (for running the suites through Great Expectations). `control_lines`: the
     lines that may hold a control character (None: any line may). `careful`: check every
     row with the careful pass (the reference for the lean one). `in_line_order`: `wm_src`
-    yields its rows in `_line` order.
+    yields its rows in `_line` order. `encoding_problems`: rows holding text in the other
+    encoding than the file's, as (`_line`, column, message): they break rule
+    mixed_encoding, listed first.
     """
     items = contract.items
     source, keep_items = "wm_src", []
@@ -590,7 +605,29 @@ def check_rows(
             source = f"(SELECT *, {NO_VIOLATIONS} AS item_violations FROM wm_src)"
         keep_items = ["_item_count", "_items_type", "item_violations"]
 
-    level = _file_level(contract, drop_date, source, keep=["_line", "_extra"] + keep_items)
+    keep = ["_line", "_extra"] + keep_items
+    if encoding_problems:
+        assert lean is None, "rows found by their line are checked by check_rows"
+        lines, columns, messages = zip(*encoding_problems, strict=True)
+        con.execute(
+            """CREATE OR REPLACE TEMP TABLE wm_encoding_violations AS
+            SELECT _line, list({'rule': 'mixed_encoding', 'column': "column",
+                                'message': message} ORDER BY i) AS encoding_violations
+            FROM (SELECT unnest(?::BIGINT[]) AS _line, unnest(?::VARCHAR[]) AS "column",
+                         unnest(?::VARCHAR[]) AS message, unnest(range(?)) AS i)
+            GROUP BY _line""",
+            [list(lines), list(columns), list(messages), len(lines)],
+        )
+        source = f"(SELECT * FROM {source} LEFT JOIN wm_encoding_violations USING (_line))"
+        in_line_order = False  # (the join)
+        keep.append("encoding_violations")
+    level = _file_level(
+        contract,
+        drop_date,
+        source,
+        keep,
+        leading_violations="encoding_violations" if encoding_problems else None,
+    )
     checked = check_level(con, level, control_lines, keep_text, careful, in_line_order, lean)
     _mark_duplicate_keys(con, contract, checked)
     return CheckedRows(checked.loadable(), checked.broken())

@@ -163,8 +163,6 @@ def build() -> None:
         "Decoded as GB18030 that row is mojibake (北京永和 -> 鍖椾含姘稿拰).",
         {f"{D}/{EC}": loaded(3, [2, 4], [[3, "mixed_encoding", "legal_name"]])},
         {f"{D}/{EC}": gb + utf8_line + gb_tail},
-        xfail="ingest bug: a UTF-8 line inside a GB18030 file loads as mojibake with no "
-        "rule broken (ingest/encoding.py decode_bytes decodes the whole file as GB18030)",
     )
     case(
         "gb18030_whole_file",
