@@ -6,13 +6,16 @@ publisher's input interface); `tests/test_cli.py` publishes from a real dbt buil
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -281,3 +284,114 @@ def test_a_feed_from_a_file_the_business_never_sends_is_skipped_not_empty(
     result = publish_feeds(db, tmp_path / "feeds")
     notes = {f.feed: (f.status, f.note) for f in result.feeds}
     assert notes["feedback_routing"] == ("skipped", "no crm/feedback.csv in any drop")
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 4 MiB tmpfs: a filesystem that really fills up, or goes read-only, under the feeds.
+    Mounting needs root with CAP_SYS_ADMIN (CI runs as root); elsewhere the test skips."""
+    mountpoint = tmp_path / "disk"
+    mountpoint.mkdir()
+    try:
+        mounted = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mountpoint)],
+            capture_output=True,
+            text=True,
+        )
+    except FileNotFoundError:
+        pytest.skip("no mount command: cannot make a small filesystem to fill")
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs to fill (needs root): {mounted.stderr.strip()}")
+    try:
+        yield mountpoint
+    finally:
+        subprocess.run(["umount", "-l", str(mountpoint)], check=True)
+
+
+def whole_latest(feeds: Path) -> dict[str, str]:
+    """sha256 of every file `latest` names, checked against its manifest."""
+    run = manifest(feeds / LATEST)
+    hashes = {"as_of": run["as_of"]}
+    for name, feed in run["feeds"].items():
+        if feed["status"] == "published":
+            data = (feeds / LATEST / feed["file"]).read_bytes()
+            assert hashlib.sha256(data).hexdigest() == feed["sha256"], name
+            hashes[name] = feed["sha256"]
+    return hashes
+
+
+def fill(disk: Path, leave_bytes: int) -> Path:
+    """Fill the filesystem until only about `leave_bytes` are free."""
+    filler = disk / "filler"
+    with filler.open("wb") as handle:
+        block = b"\0" * 4096
+        try:
+            while shutil.disk_usage(disk).free > leave_bytes:
+                handle.write(block)
+                handle.flush()
+        except OSError as error:
+            assert error.errno == errno.ENOSPC
+    return filler
+
+
+# where the disk runs out: what the writer then raises
+FULL_DISK_POINTS = {
+    "in_a_parquet_file": lambda cause: "Error writing bytes to file" in str(cause),
+    "in_a_csv_copy": lambda cause: (
+        isinstance(cause, duckdb.IOException) and "kpi_daily.csv" in str(cause)
+    ),
+    "in_the_manifest": lambda cause: str(cause) == "[Errno 28] No space left on device",
+}
+
+
+@pytest.mark.parametrize("point", FULL_DISK_POINTS)
+def test_a_full_disk_during_publish_fails_clearly_and_keeps_latest(
+    tmp_path: Path, small_disk: Path, point: str
+) -> None:
+    db = make_warehouse(tmp_path / "w.duckdb", days=3000)
+    feeds = small_disk / "feeds"
+    publish_feeds(db, feeds, as_of=date(2025, 11, 29), csv=True)
+    before = whole_latest(feeds)
+    [folder] = publications(feeds)
+    # what each file of a publication takes on the disk (tmpfs counts whole 4 KiB pages);
+    # files are written customer_360, then kpi_daily, each Parquet then CSV, then the manifest
+    pages = {
+        p.name: -(-p.stat().st_size // 4096) * 4096 for p in (feeds / ".runs" / folder).iterdir()
+    }
+    data = sum(size for name, size in pages.items() if name != MANIFEST)
+    leave = {
+        "in_a_parquet_file": pages["customer_360.parquet"] + pages["customer_360.csv"] + 4096,
+        "in_a_csv_copy": data - pages["kpi_daily.csv"] // 2,
+        "in_the_manifest": data + 4095,
+    }[point]
+    filler = fill(small_disk, leave_bytes=leave)
+    with pytest.raises(PublishError) as error:
+        publish_feeds(db, feeds, csv=True)
+    assert FULL_DISK_POINTS[point](error.value.__cause__), repr(error.value.__cause__)
+    message = str(error.value)
+    assert "feeds for 2025-11-30 not published (latest unchanged)" in message
+    assert f"cannot write {feeds}: " in message and "No space left on device" in message
+    assert whole_latest(feeds) == before
+    assert publications(feeds) == {folder}  # the half-written publication is gone
+    filler.unlink()
+    publish_feeds(db, feeds, csv=True)  # room again: the next run publishes
+    assert manifest(feeds / LATEST)["as_of"] == "2025-11-30"
+    assert len(publications(feeds)) == 2
+
+
+def test_a_read_only_feeds_filesystem_fails_clearly_and_keeps_latest(
+    tmp_path: Path, small_disk: Path
+) -> None:
+    db = make_warehouse(tmp_path / "w.duckdb")
+    feeds = small_disk / "feeds"
+    publish_feeds(db, feeds, as_of=date(2025, 11, 29))
+    before = whole_latest(feeds)
+    subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+    try:
+        with pytest.raises(PublishError, match="Read-only file system") as error:
+            publish_feeds(db, feeds)
+        assert "latest unchanged" in str(error.value)
+        assert whole_latest(feeds) == before
+    finally:
+        subprocess.run(["mount", "-o", "remount,rw", str(small_disk)], check=True)
+    assert len(publications(feeds)) == 1

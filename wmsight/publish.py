@@ -688,10 +688,15 @@ def write_publication(
     return PublishResult(as_of, run_id, root / as_of.isoformat(), outcomes)
 
 
-def _not_published(as_of: date, feeds_root: Path, error: OSError) -> PublishError:
+# what writing a publication raises when the disk is full, read-only or gone (DuckDB
+# writes the CSV copies and raises its own IOException)
+WRITE_ERRORS = (OSError, duckdb.IOException)
+
+
+def _not_published(as_of: date, feeds_root: Path, error: Exception) -> PublishError:
     return PublishError(
         f"feeds for {as_of} not published (latest unchanged): cannot write "
-        f"{feeds_root}: {error.strerror or error}"
+        f"{feeds_root}: {getattr(error, 'strerror', None) or error}"
     )
 
 
@@ -720,6 +725,7 @@ def publish_feeds(
         )
     published = {o.feed for o in outcomes if o.status == "published"}
     datasets, dataset_notes = collect_app_datasets(db_path, as_of, published)
+    log.info("publishing %d feed(s) for %s to %s", len(tables), as_of, feeds_root)
     try:
         with publication_lock(feeds_root):
             # decisions are read under the lock: one recorded while this run collected its
@@ -746,7 +752,7 @@ def publish_feeds(
                 datasets,
                 dataset_notes,
             )
-    except OSError as error:
+    except WRITE_ERRORS as error:
         raise _not_published(as_of, feeds_root, error) from error
     for outcome in result.skipped:
         log.warning("feed %s: skipped — %s", outcome.feed, outcome.note)
@@ -817,6 +823,6 @@ def publish_decisions(db_path: Path, feeds_root: Path, as_of: date) -> PublishRe
                 shutil.rmtree(staging, ignore_errors=True)
                 raise
             _remove_unreferenced(feeds_root)
-    except OSError as error:
+    except WRITE_ERRORS as error:
         raise _not_published(as_of, feeds_root, error) from error
     return PublishResult(as_of, manifest["run_id"], feeds_root / as_of.isoformat(), outcomes)
