@@ -173,7 +173,10 @@ def load_file(
     started = datetime.now()
     clock = time.perf_counter()
     path = drop.path / source_file
-    data = path.read_bytes()
+    # A link out of the drop (to a key, a config file, another export) is never read: its
+    # text would reach the warehouse, the quarantine and the logs.
+    outside = not path.resolve().is_relative_to(drop.path.resolve())
+    data = b"" if outside else path.read_bytes()
     digest = sha256_of(data)
     if last_checksum == digest:
         return FileLoad(drop.drop_date, source_file, "unchanged", message="already loaded")
@@ -198,6 +201,10 @@ def load_file(
     phases: dict[str, float] = {}
     if contract is not None:
         try:
+            if outside:
+                raise FileRejected(
+                    source_file, "a symbolic link to a file outside the drop folder; not read"
+                )
             decoded = decode_bytes(data, source_file, digest)
             phases["decode"] = time.perf_counter() - clock
             checked = _read_and_check(con, contract, drop.drop_date, decoded, path, phases, careful)

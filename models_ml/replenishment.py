@@ -232,19 +232,19 @@ def load_inputs(
         schema={"warehouse_id": pl.Utf8, "sku": pl.Utf8, "high_value_share": pl.Float64}
     )
     if _table_exists(con, "marts", "customer_segments"):
-        tiers = ", ".join(f"'{t}'" for t in config.high_value_tiers) or "''"
         high_value = _frame(
             con,
-            f"""
+            """
             SELECT ol.warehouse_id, ol.sku,
-                   sum(CASE WHEN cs.tier IN ({tiers}) THEN ol.ordered_qty ELSE 0 END)
+                   sum(CASE WHEN list_contains(?::VARCHAR[], cs.tier) THEN ol.ordered_qty
+                       ELSE 0 END)
                        / sum(ol.ordered_qty) AS high_value_share
             FROM marts.fct_order_lines AS ol
             LEFT JOIN marts.customer_segments AS cs USING (customer_key)
             WHERE NOT ol.is_cancelled AND ol.warehouse_id IS NOT NULL
               AND cast(ol.ordered_at AS date) > ? AND cast(ol.ordered_at AS date) <= ?
             GROUP BY ALL""",
-            [since, as_of],
+            [list(config.high_value_tiers), since, as_of],
         )
     purchase_orders = _table_exists(con, "staging", "stg_erp__purchase_orders")
     suppliers = pl.DataFrame(
@@ -890,6 +890,7 @@ def run_replenishment(
     with duckdb.connect(str(db_path)) as con:
         inputs = load_inputs(con, as_of, config)
         result = compute_plan(inputs, config)
+        log.info("plan: writing %d warehouse × SKU rows as of %s", result.plan.height, result.as_of)
         write_plan(con, result, warehouses)
     log.info(result.summary())
     return result

@@ -535,10 +535,8 @@ def load_world(con: duckdb.DuckDBPyConnection, config: SimConfig) -> World:
     )
     month = date(start.year, start.month, 1) - timedelta(days=1)
     high_value = q(
-        f"""SELECT ol.warehouse_id, ol.sku,
-                   sum(CASE WHEN th.tier IN ({
-            ", ".join(f"'{t}'" for t in config.plan.high_value_tiers)
-        })
+        """SELECT ol.warehouse_id, ol.sku,
+                   sum(CASE WHEN list_contains(?::VARCHAR[], th.tier)
                        THEN ol.ordered_qty ELSE 0 END) / sum(ol.ordered_qty) AS share
             FROM marts.fct_order_lines AS ol
             LEFT JOIN marts.fct_customer_tier_history AS th
@@ -547,7 +545,12 @@ def load_world(con: duckdb.DuckDBPyConnection, config: SimConfig) -> World:
             WHERE NOT ol.is_cancelled AND ol.warehouse_id IS NOT NULL
               AND cast(ol.ordered_at AS date) BETWEEN ? AND ?
             GROUP BY ALL""",
-        [month, start - timedelta(days=365), start - timedelta(days=1)],
+        [
+            list(config.plan.high_value_tiers),
+            month,
+            start - timedelta(days=365),
+            start - timedelta(days=1),
+        ],
     )
     wh_ids = warehouses["warehouse_id"].to_list()
     cells = (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -81,6 +82,18 @@ def _lock_busy_exits() -> Iterator[None]:
     except WarehouseBusy as error:
         console.print(f"[red]{error}[/red]")
         raise typer.Exit(code=2) from error
+
+
+def _as_of(text: str | None) -> date | None:
+    """An --as-of value: a calendar date, nothing else (it names folders under the feeds)."""
+    if text is None:
+        return None
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            return date.fromisoformat(text)
+    except ValueError:
+        pass
+    raise typer.BadParameter(f"not a date (YYYY-MM-DD): {text!r}", param_hint="'--as-of'")
 
 
 def _setup_logging(level: str) -> None:
@@ -259,7 +272,7 @@ def forecast(
         result = run_forecast(
             settings.db_path,
             warehouses=warehouse or None,
-            as_of=date.fromisoformat(as_of) if as_of else None,
+            as_of=_as_of(as_of),
             config=ForecastConfig(workers=workers),
             on_progress=lambda done, total: progress.update(task, completed=done, total=total),
             lock_wait_seconds=lock_wait,
@@ -300,7 +313,7 @@ def customers(
         try:
             result = run_customer_intelligence(
                 settings.db_path,
-                as_of=date.fromisoformat(as_of) if as_of else None,
+                as_of=_as_of(as_of),
                 rules_path=rules,
             )
         except RuleError as error:
@@ -332,7 +345,7 @@ def run(
         settings.extracts_dir,
         settings.db_path,
         settings.feeds_dir,
-        date.fromisoformat(as_of) if as_of else None,
+        _as_of(as_of),
         csv=csv,
         keep_runs=keep_runs or settings.feeds_keep_runs,
     )
@@ -397,7 +410,7 @@ def publish(
             result = publish_feeds(
                 settings.db_path,
                 settings.feeds_dir,
-                as_of=date.fromisoformat(as_of) if as_of else None,
+                as_of=_as_of(as_of),
                 csv=csv,
                 keep_runs=keep_runs or settings.feeds_keep_runs,
             )
