@@ -100,6 +100,7 @@ def run_stages(
     for stage in stages:
         if on_start is not None:
             on_start(stage)
+        log.info("stage %s started: %s", stage.name, stage.description)
         started = time.perf_counter()
         try:
             if not as_of_given:
