@@ -66,6 +66,34 @@ def order_size_cover(daily_demand: np.ndarray, service_level: np.ndarray | float
     return np.where(total > 0, d[np.arange(n), first], 0.0)
 
 
+def network_order_size_cover(
+    daily_demand: np.ndarray, group: np.ndarray, service_level: np.ndarray | float
+) -> np.ndarray:
+    """`order_size_cover` over the pooled days of every row in the same `group` (the
+    same SKU at every warehouse), at each row's own service level.
+
+    Why: a warehouse that sold a SKU on a handful of days has seen too few orders to
+    know how large one can be; the SKU's customers order similar quantities wherever
+    they buy, and the network has seen many more of its orders."""
+    d = np.maximum(np.asarray(daily_demand, dtype=np.float64), 0.0)
+    n = d.shape[0]
+    level = np.broadcast_to(np.asarray(service_level, dtype=np.float64), (n,))
+    _, codes = np.unique(np.asarray(group), return_inverse=True)
+    codes = codes.reshape(-1)
+    out = np.zeros(n)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.flatnonzero(np.diff(codes[order])) + 1
+    for rows in np.split(order, bounds):
+        days = np.sort(d[rows].ravel())
+        days = days[days > 0]
+        if not days.size:
+            continue
+        share = np.cumsum(days) / days.sum()
+        first = np.searchsorted(share, level[rows] - 1e-12, side="left")
+        out[rows] = days[np.minimum(first, len(days) - 1)]
+    return out
+
+
 def local_cover(
     demand_per_day: np.ndarray | float,
     z: np.ndarray | float,

@@ -57,6 +57,11 @@ class PlanConfig(BaseModel):
         description="raise the reorder point to the day's demand below which the service-level "
         "share of last year's units fell (one B2B order can exceed the lead-time forecast)",
     )
+    order_size_cover_network: bool = Field(
+        True,
+        description="the cover is at least the same quantile of the SKU's days at every "
+        "warehouse together (a warehouse with few sales has seen too few orders)",
+    )
     cover_history_days: int = Field(365, description="days of demand behind the order-size cover")
     transfer_trigger: Literal[
         "reorder_point_or_cover", "reorder_point", "stockout_within_lead_time"
@@ -610,10 +615,15 @@ def compute_plan(inputs: PlanInputs, config: PlanConfig | None = None) -> PlanRe
     z = policy.z_for(target) if n else np.zeros(0)
     ss = np.ceil(policy.safety_stock(z, sd, lead, demand_per_day, lt_sd) - 1e-9)
     rop_forecast = np.ceil(lt_demand + ss - 1e-9)
-    size_cover = np.zeros(n)
+    own_cover, network_cover = np.zeros(n), np.zeros(n)
     if config.order_size_cover and inputs.history_daily is not None and n:
-        size_cover = np.ceil(policy.order_size_cover(inputs.history_daily, target) - 1e-9)
-        size_cover = np.where(demand_per_day > 0, size_cover, 0.0)
+        own_cover = np.ceil(policy.order_size_cover(inputs.history_daily, target) - 1e-9)
+        if config.order_size_cover_network:
+            network_cover = policy.network_order_size_cover(
+                inputs.history_daily, c["sku"].to_numpy(), target
+            )
+            network_cover = np.ceil(network_cover - 1e-9)
+    size_cover = np.where(demand_per_day > 0, np.maximum(own_cover, network_cover), 0.0)
     rop = np.maximum(rop_forecast, size_cover)
     cover_binds = size_cover > rop_forecast
     unit_cost = c["unit_cost_cny"].to_numpy()
@@ -699,7 +709,12 @@ def compute_plan(inputs: PlanInputs, config: PlanConfig | None = None) -> PlanRe
             + (" (raised: high-value customers buy it)" if raised[i] else "")
             + (
                 f"; raised from {rop_forecast[i]:,.0f} to cover single orders: days of up to "
-                f"{size_cover[i]:,.0f} made {target[i]:.0%} of last year's units here"
+                f"{size_cover[i]:,.0f} made {target[i]:.0%} of last year's units of it "
+                + (
+                    "here"
+                    if own_cover[i] >= network_cover[i]
+                    else f"at all warehouses ({own_cover[i]:,.0f} here)"
+                )
                 if cover_binds[i]
                 else ""
             )

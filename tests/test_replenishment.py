@@ -72,6 +72,12 @@ def test_order_size_cover_is_a_units_weighted_quantile_of_daily_demand() -> None
     assert policy.order_size_cover(daily, 0.50).tolist() == [40, 0]
     assert policy.order_size_cover(daily, 0.51).tolist() == [50, 0]
     assert policy.order_size_cover(daily, np.array([0.9, 0.9])).tolist() == [50, 0]
+    # the network's: rows 0–2 are one SKU (days 10, 40, 50, 5, 100 together), row 3 another
+    daily = np.array([[0, 10, 0, 40, 50], [0, 0, 0, 0, 0], [5, 0, 0, 0, 100], [1] * 5], float)
+    group = np.array([0, 0, 0, 1])
+    assert policy.network_order_size_cover(daily, group, 0.5).tolist() == [50, 50, 50, 1]
+    levels = np.array([0.9, 0.1, 0.99, 0.5])
+    assert policy.network_order_size_cover(daily, group, levels).tolist() == [100, 40, 100, 1]
 
 
 def test_need_and_spare_by_hand() -> None:
@@ -284,11 +290,19 @@ def test_a_single_large_order_raises_the_reorder_point(db_path: Path) -> None:
     forecast_rop = math.ceil(90 + float(policy.z_for(0.98)[0]) * 5 * 3)
     assert w3["order_size_cover"] == 900 and w3["reorder_point"] == 900
     assert f"raised from {forecast_rop} to cover single orders" in w3["reason"]
-    assert "days of up to 900 made 98% of last year's units here" in w3["reason"]
-    # W1's own orders (40 and 10) are below its forecast reorder point: unchanged
+    assert "days of up to 900 made 98% of last year's units of it here" in w3["reason"]
+    # W1 sold 40 and 10: too few orders to know; the SKU's days at every warehouse
+    # (10, 40, 900) say an order of 900 makes 99 % of its units: W1 covers it too
     w1 = result.plan.filter(pl.col("warehouse_id") == "W1", pl.col("sku") == "S1").row(
         0, named=True
     )
+    assert w1["order_size_cover"] == 900 and w1["reorder_point"] == 900
+    assert "made 99% of last year's units of it at all warehouses (40 here)" in w1["reason"]
+    # with the warehouse's own orders only, W1 keeps its forecast reorder point
+    own = run_replenishment(
+        db_path, config=TEXTBOOK.model_copy(update={"order_size_cover_network": False})
+    )
+    w1 = own.plan.filter(pl.col("warehouse_id") == "W1", pl.col("sku") == "S1").row(0, named=True)
     assert w1["order_size_cover"] == 40 and w1["reorder_point"] == 125
     assert "single orders" not in w1["reason"]
 
