@@ -10,7 +10,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboards.auth import AuthConfig, User, load_auth_config, roles_for
+from dashboards.auth import AuthConfig, User, UsersFileError, load_auth_config, roles_for
 from dashboards.data import MissingData, NoPublication, Publication, latest_publication
 from dashboards.i18n import DEFAULT_LANGUAGE, LANGUAGES, Translator
 from wmsight.config import Settings, load_settings
@@ -60,7 +60,11 @@ def _authenticator(config: AuthConfig):
 
 
 def _login(t: Translator, settings: Settings) -> User | None:
-    config = load_auth_config(settings)
+    try:
+        config = load_auth_config(settings)
+    except UsersFileError as error:  # reading still works; nobody can log in until fixed
+        st.sidebar.error(str(error))
+        return None
     authenticator = _authenticator(config)
     if st.session_state.get("authentication_status"):
         user = User(

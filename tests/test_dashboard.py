@@ -554,3 +554,22 @@ def test_pages_and_decisions_work_while_a_run_holds_the_warehouse(
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_a_users_file_with_plain_passwords_is_refused_and_the_app_stays_read_only(
+    published_world: PublishedWorld, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    users = tmp_path / "users.yaml"
+    users.write_text(
+        "credentials:\n  usernames:\n    planner:\n      name: P\n      password: hunter2\n"
+        "      roles: [planner]\ncookie:\n  name: c\n  key: k\n  expiry_days: 1\n"
+    )
+    monkeypatch.setenv("WMSIGHT_DASHBOARD_USERS", str(users))
+    app = _app(published_world, monkeypatch, "en")
+    _no_errors(app)
+    assert any("plain-text passwords are refused" in e.value for e in app.sidebar.error)
+    assert "hunter2" not in " ".join(e.value for e in app.sidebar.error)
+    assert not [w for w in app.text_input if w.label == "Password"]
+    app.switch_page("views/review.py").run()
+    _no_errors(app)
+    assert "rv_decision" not in _keys(app)
