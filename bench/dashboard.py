@@ -77,9 +77,7 @@ def main() -> None:
     print(f"{'page':<10} {'first view':>11} {'later views':>12} {'× empty':>8}  target 2 s")
     for page, first, warm in rows:
         verdict = "ok" if max(first, warm) < TARGET_SECONDS else "MISSED"
-        print(
-            f"{page:<10} {first:>10.2f}s {warm:>11.2f}s {warm / baseline:>8.1f}  {verdict}"
-        )
+        print(f"{page:<10} {first:>10.2f}s {warm:>11.2f}s {warm / baseline:>8.1f}  {verdict}")
 
 
 if __name__ == "__main__":

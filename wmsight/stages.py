@@ -37,6 +37,13 @@ def forecast_stage(context: RunContext) -> StageOutcome:
     from models_ml.forecast import run_forecast
 
     result = run_forecast(context.db_path, as_of=context.as_of)
+    if result.series == 0:
+        # e.g. online orders only: without erp/warehouses.csv no order has a warehouse
+        return StageOutcome(
+            summary="skipped — no order line has a known warehouse to forecast for "
+            "(warehouses come from erp/warehouses.csv)",
+            skipped=True,
+        )
     return StageOutcome(
         summary=f"{result.summary()} ({result.seconds:.1f} s)",
         metrics={
