@@ -203,6 +203,14 @@ FEEDS: tuple[FeedContract, ...] = (
 # the lines of the plan of `plan_date` that were approved, as recommended or with a changed
 # quantity (rejected lines are not orders). Published with every run and again after each
 # decision (wmsight.publish.publish_decisions).
+DECISION_COLUMNS = (
+    _c("recommended_qty", INT, True, **NON_NEGATIVE),
+    _c("approved_qty", INT, True, minimum=1.0),
+    _c("decision", STRING, True, values=("approve", "change")),
+    _c("comment", STRING),
+    _c("decided_by", STRING, True),
+    _c("decided_at", TIMESTAMP, True),
+)
 DECISION_FEEDS: tuple[FeedContract, ...] = (
     FeedContract(
         "approved_purchase_orders",
@@ -215,12 +223,7 @@ DECISION_FEEDS: tuple[FeedContract, ...] = (
             _c("sku", STRING, True),
             _c("supplier_id", STRING),
             _c("proposal_id", STRING),
-            _c("recommended_qty", INT, True, **NON_NEGATIVE),
-            _c("approved_qty", INT, True, minimum=1.0),
-            _c("decision", STRING, True, values=("approve", "change")),
-            _c("comment", STRING),
-            _c("decided_by", STRING, True),
-            _c("decided_at", TIMESTAMP, True),
+            *DECISION_COLUMNS,
         ),
     ),
     FeedContract(
@@ -233,12 +236,7 @@ DECISION_FEEDS: tuple[FeedContract, ...] = (
             _c("from_warehouse_id", STRING, True),
             _c("to_warehouse_id", STRING, True),
             _c("sku", STRING, True),
-            _c("recommended_qty", INT, True, **NON_NEGATIVE),
-            _c("approved_qty", INT, True, minimum=1.0),
-            _c("decision", STRING, True, values=("approve", "change")),
-            _c("comment", STRING),
-            _c("decided_by", STRING, True),
-            _c("decided_at", TIMESTAMP, True),
+            *DECISION_COLUMNS,
         ),
     ),
 )

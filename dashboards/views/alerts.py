@@ -15,42 +15,24 @@ decisions_file = store.decisions_path(context.db_path)
 with shown(context):
     frame = alerts.alerts(publication, store.handled_alerts(decisions_file))
     columns = st.columns(5)
+    filters = (
+        ("severity", t.value), ("alert_type", t.value), ("tier", t.value),
+        ("account_manager", str),
+    )  # fmt: skip
+    picked = {
+        field: tuple(
+            column.multiselect(
+                t(field), alerts.options(frame, field), format_func=shown_as,
+                placeholder=t("all"), key=f"al_{field}",
+            )
+        )
+        for column, (field, shown_as) in zip(columns, filters, strict=False)
+    }  # fmt: skip
     chosen = alerts.AlertFilter(
-        severities=tuple(
-            columns[0].multiselect(
-                t("severity"),
-                alerts.options(frame, "severity"),
-                format_func=t.value,
-                placeholder=t("all"),
-                key="al_severity",
-            )
-        ),
-        alert_types=tuple(
-            columns[1].multiselect(
-                t("alert_type"),
-                alerts.options(frame, "alert_type"),
-                format_func=t.value,
-                placeholder=t("all"),
-                key="al_type",
-            )
-        ),
-        tiers=tuple(
-            columns[2].multiselect(
-                t("tier"),
-                alerts.options(frame, "tier"),
-                format_func=t.value,
-                placeholder=t("all"),
-                key="al_tier",
-            )
-        ),
-        account_managers=tuple(
-            columns[3].multiselect(
-                t("account_manager"),
-                alerts.options(frame, "account_manager"),
-                placeholder=t("all"),
-                key="al_manager",
-            )
-        ),
+        severities=picked["severity"],
+        alert_types=picked["alert_type"],
+        tiers=picked["tier"],
+        account_managers=picked["account_manager"],
         include_handled=columns[4].toggle(t("include_handled"), value=True, key="al_handled"),
     )
     shown_alerts = alerts.filter_alerts(frame, chosen)
