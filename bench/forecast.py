@@ -216,6 +216,14 @@ def main() -> None:
         f"= {1 / naive_per_series:.2f} series/s"
     )
     print(f"throughput ratio (ours / naive): {naive_total / ours_seconds:.1f}×")
+    if len(ours_rounds) > 1:
+        print(
+            "per round (ours round r against the naive part that followed it): "
+            + ", ".join(
+                f"{per * n_series / sec:.1f}× (loads {lo:.1f}/{ln:.1f})"
+                for (sec, lo), (per, ln) in zip(ours_rounds, naive_rounds, strict=True)
+            )
+        )
     print(
         f"hold-out WAPE on the {len(sample)} sampled series: ours "
         f"{wape(np.concatenate(ours_f), sample_actual):.3f}, naive Prophet "
