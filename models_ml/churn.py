@@ -690,6 +690,12 @@ def run_customer_intelligence(
         inputs = alerts.alert_inputs(con, result.scores, as_of, alert_config)
         raised = alerts.raise_alerts(inputs, as_of, alert_config)
         actions = evaluate_rules(con, rules, as_of, scores=result.scores)
+        log.info(
+            "customers: writing %d scores and %d alerts as of %s",
+            result.scores.height,
+            raised.height,
+            as_of,
+        )
         write_customer_intelligence(con, result.scores, raised, as_of, actions)
     outcome = CustomerIntelligenceResult(result, raised, time.perf_counter() - started, actions)
     log.info(outcome.summary())

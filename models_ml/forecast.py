@@ -686,6 +686,12 @@ def run_forecast(
     if warehouses:  # a warehouse without any demand still has its old rows cleared
         tables.warehouses = sorted(set(tables.warehouses) | set(warehouses))
     with _locked(db_path, "forecast: writing " + ",".join(tables.warehouses), lock_wait_seconds):
+        log.info(
+            "forecast: writing %d rows of %d series for %d warehouse(s)",
+            tables.demand_forecast.height,
+            tables.forecast_series.height,
+            len(tables.warehouses),
+        )
         write_forecasts(db_path, tables)
     acc = tables.forecast_accuracy.filter(pl.col("n_origins") > 0)
     actual = acc["actual_sum"].sum() or 0.0

@@ -95,3 +95,13 @@ def published_world(tmp_path_factory: pytest.TempPathFactory) -> PublishedWorld:
     report = run_stages(context, [publish])
     assert report.failed is None, report.failed
     return PublishedWorld(context.db_path, context.feeds_dir)
+
+
+@pytest.fixture(scope="session")
+def demo_days(tmp_path_factory: pytest.TempPathFactory):
+    """Two days of a tiny demo world (scale 0.02) through `wmsight run`, a reader of the
+    feeds beside each run, and a copy of the site between the days (tests/daily_runs.py).
+    Shared by tests/test_readers_during_run.py and tests/test_faults.py."""
+    from daily_runs import demo_days as run_two_days
+
+    return run_two_days(tmp_path_factory.mktemp("demo_days"))

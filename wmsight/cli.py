@@ -281,6 +281,33 @@ def forecast(
 
 
 @app.command()
+def plan(
+    db: DbOption = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Plan from the latest stock position on or before this date."),
+    ] = None,
+) -> None:
+    """Replenishment plan per warehouse × SKU (safety stock, reorder point, order quantity),
+    purchase proposals and transfers between warehouses, into the ml schema.
+
+    The same step as the plan stage of `wmsight run`; re-running replaces its rows.
+    docs/REPLENISHMENT.md has the policy.
+    """
+    from models_ml.replenishment import PlanInputError, run_replenishment
+
+    settings = load_settings(db_path=db)
+    _setup_logging(settings.log_level)
+    with _writing(settings.db_path, "wmsight plan"), console.status("planning …"):
+        try:
+            result = run_replenishment(settings.db_path, as_of=_as_of(as_of))
+        except PlanInputError as error:
+            console.print(f"[red]no plan: {error}[/red]")
+            raise typer.Exit(code=1) from error
+    console.print(result.summary())
+
+
+@app.command()
 def customers(
     db: DbOption = None,
     as_of: Annotated[
