@@ -364,6 +364,13 @@ def test_credentials_in_the_environment_never_reach_logs_warehouse_or_feeds(
         result = runner.invoke(app, command)
         output += result.output + (str(result.exception) if result.exception else "")
     assert "quarantined" in output and "publishing" in output  # it did log
+    # the one credential wmsight reads itself comes from the environment, and its settings
+    # never show it (what a log line or a traceback of them would print)
+    from wmsight.config import load_settings
+
+    settings = load_settings()
+    assert settings.dashboard_cookie_key.get_secret_value() == "cookie-env-93ad2e"
+    output += repr(settings) + str(settings) + settings.model_dump_json()
     published = "\n".join(
         p.read_text(errors="replace")
         for p in feeds.rglob("*")
