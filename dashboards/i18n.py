@@ -210,6 +210,22 @@ TEXT: dict[str, tuple[str, str]] = {
         "本次运行契约校验的数据文档：{path}",
     ),
     "rows": ("rows", "行"),
+    "expectation_results": ("Contract rules checked per run", "每次运行检查的契约规则"),
+    "feed": ("Feed", "数据源"),
+    "outcome": ("Outcome", "结果"),
+    "no_expectations": ("No rule matches.", "没有匹配的规则。"),
+    "data_docs_view": (
+        "Open it in a browser on this machine, or download the site and open its index.html. "
+        "The pages load their styles and scripts from public CDNs: offline the index lists "
+        "nothing and the other pages show unstyled.",
+        "请在本机浏览器中打开，或下载整个站点后打开其中的 index.html。"
+        "页面的样式和脚本来自公共 CDN：离线时索引页不显示列表，其他页面没有样式。",
+    ),
+    "data_docs_download": ("Download the Data Docs (zip)", "下载数据文档（zip）"),
+    "no_data_docs": (
+        "This publication has no Data Docs (it was published before they were built).",
+        "本次发布没有数据文档（发布时尚未生成数据文档）。",
+    ),
 }
 
 # values shown to people: tiers, metrics, decisions, severities…
@@ -253,6 +269,9 @@ VALUES: dict[str, tuple[str, str]] = {
     "unknown": ("Unknown file", "未知文件"),
     "published": ("Published", "已发布"),
     "skipped": ("Skipped", "已跳过"),
+    "passed": ("Passed", "通过"),
+    "failed": ("Failed", "未通过"),
+    "error": ("Could not run", "无法执行"),
     "plan": ("Our plan", "本系统计划"),
     "plan_lean": ("Our plan (lean service levels)", "本系统计划（较低服务水平）"),
     "erp_rule": ("ERP reorder rule", "ERP 再订货规则"),

@@ -119,6 +119,12 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "feed": ("Feed", "数据源"),
     "contract_version": ("Contract", "契约版本"),
     "note": ("Note", "说明"),
+    "rules_checked": ("Rules checked", "检查规则数"),
+    "rules_broken": ("Rules broken", "违反规则数"),
+    "check": ("Check", "校验"),
+    "outcome": ("Outcome", "结果"),
+    "unexpected": ("Rows breaking it", "违反的行数"),
+    "examples": ("Examples", "示例"),
     "fact_key": ("Fact", "事实记录"),
     "missing_reference": ("Missing", "缺少"),
     "missing_id": ("Missing id", "缺少的编号"),
@@ -156,7 +162,7 @@ MONEY = {"order_value_cny", "amount_cny", "value_cny", "avg_inventory_value_cny"
 # columns whose values are codes people read in their language
 TRANSLATED_VALUES = {
     "tier", "previous_tier", "severity", "alert_type", "decision", "channel", "status",
-    "policy",
+    "policy", "outcome",
 }  # fmt: skip
 
 

@@ -6,8 +6,9 @@ may take. Adding a column is allowed (the contract lists "at least" these); rena
 removing one is a breaking change and bumps `version`.
 
 `feed_suite` turns a contract into a Great Expectations suite; `validate_feed` checks a
-feed's Arrow table against its schema and runs that suite, and `wmsight.publish` refuses
-to publish a feed that fails.
+feed's Arrow table against its schema and runs that suite, returning every rule's outcome
+(`FeedValidation`, which `wmsight.publish` records in the manifest and renders as Data
+Docs, `data_contracts.data_docs`); `wmsight.publish` refuses to publish a feed that fails.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ import pyarrow as pa
 
 if TYPE_CHECKING:
     import great_expectations as gx
+    from great_expectations.core.expectation_validation_result import (
+        ExpectationSuiteValidationResult,
+    )
 
 STRING, DATE, TIMESTAMP, FLOAT, INT, BOOL = (
     pa.string(),
@@ -255,12 +259,71 @@ RATE_METRICS = (
 )
 
 
-class FeedContractViolation(ValueError):
-    """A feed broke its contract: it is not published. The message names every rule."""
+@dataclass(frozen=True)
+class RuleResult:
+    """One rule of a feed's contract checked on one publication's rows."""
 
-    def __init__(self, feed: str, problems: list[str]) -> None:
+    rule: str  # the contract's name for it: schema, unique_key, required, range, …
+    column: str  # the column (or key columns, comma-separated) it checks
+    check: str  # the Great Expectations expectation type, or arrow_* for checks on Arrow
+    success: bool
+    checked: int  # rows (or, for the schema, columns) looked at
+    unexpected: int = 0  # rows (columns) that break it
+    examples: tuple[str, ...] = ()  # a few offending values, as text
+    error: str = ""  # why the rule could not run (it then fails)
+
+    def problem(self) -> str:
+        """The broken rule in words, naming column, rule and count."""
+        if self.error:
+            return f"column {self.column}: rule {self.rule} could not run: {self.error}"
+        broken = f"column {self.column}: rule {self.rule} broken by {self.unexpected} row(s)"
+        return broken + (f" (e.g. {', '.join(self.examples)})" if self.examples else "")
+
+    def as_record(self) -> dict:
+        """Compact form for a publication's manifest."""
+        record = {
+            "rule": self.rule,
+            "column": self.column,
+            "check": self.check,
+            "success": self.success,
+            "unexpected": self.unexpected,
+        }
+        if self.examples:
+            record["examples"] = list(self.examples)
+        if self.error:
+            record["error"] = self.error
+        return record
+
+
+@dataclass
+class FeedValidation:
+    """Every rule of a feed's contract checked on its rows, and what Great Expectations
+    made of them (for the publication's Data Docs)."""
+
+    feed: str
+    rows: int
+    results: list[RuleResult]
+    suite: gx.ExpectationSuite | None = None
+    ge_result: ExpectationSuiteValidationResult | None = None
+
+    @property
+    def success(self) -> bool:
+        return all(result.success for result in self.results)
+
+    def problems(self) -> list[str]:
+        return [result.problem() for result in self.results if not result.success]
+
+
+class FeedContractViolation(ValueError):
+    """A feed broke its contract: it is not published. The message names every rule;
+    `validation` holds every rule's outcome, when the rows could be checked at all."""
+
+    def __init__(
+        self, feed: str, problems: list[str], validation: FeedValidation | None = None
+    ) -> None:
         self.feed = feed
         self.problems = problems
+        self.validation = validation
         super().__init__(f"feed {feed} breaks its contract: " + "; ".join(problems))
 
 
@@ -335,19 +398,54 @@ def feed_suite(contract: FeedContract) -> gx.ExpectationSuite:
     return suite
 
 
-def validate_feed(contract: FeedContract, table: pa.Table) -> None:
-    """Raise `FeedContractViolation` naming every broken rule, with counts and examples."""
+# at most this many offending values per rule, each at most this long, in messages and
+# the manifest: enough to recognise the problem, not a copy of the rows
+EXAMPLES = 3
+EXAMPLE_CHARS = 120
+
+
+def _example(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= EXAMPLE_CHARS else text[: EXAMPLE_CHARS - 1] + "…"
+
+
+def _schema_result(contract: FeedContract, problems: list[str]) -> RuleResult:
+    return RuleResult(
+        "columns",
+        "*",
+        "arrow_schema",
+        not problems,
+        checked=len(contract.columns),
+        unexpected=len(problems),
+        examples=tuple(problems[:EXAMPLES]),
+    )
+
+
+def validate_feed(contract: FeedContract, table: pa.Table) -> FeedValidation:
+    """Check a feed's rows against its contract: every rule's outcome (rule, column, rows
+    checked, rows breaking it, a few examples), with the Great Expectations suite and
+    validation result behind them. Raises `FeedContractViolation` naming every broken
+    rule, with counts and examples; the violation carries the same outcomes."""
     problems = schema_problems(contract, table.schema)
     if problems:
-        raise FeedContractViolation(contract.name, problems)
+        validation = FeedValidation(
+            contract.name, table.num_rows, [_schema_result(contract, problems)]
+        )
+        raise FeedContractViolation(contract.name, problems, validation)
+    results = [_schema_result(contract, [])]
     for column in contract.columns:
-        nulls = table.column(column.name).null_count
-        if pa.types.is_list(column.type) and column.required and nulls:
-            problems.append(f"column {column.name}: rule required broken by {nulls} row(s)")
-    if table.num_rows == 0:
-        if problems:
-            raise FeedContractViolation(contract.name, problems)
-        return
+        if pa.types.is_list(column.type) and column.required:
+            nulls = table.column(column.name).null_count
+            results.append(
+                RuleResult(
+                    "required",
+                    column.name,
+                    "arrow_null_count",
+                    not nulls,
+                    checked=table.num_rows,
+                    unexpected=nulls,
+                )
+            )
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
@@ -362,21 +460,30 @@ def validate_feed(contract: FeedContract, table: pa.Table) -> None:
         .add_batch_definition_whole_dataframe("all")
         .get_batch(batch_parameters={"dataframe": frame})
     )
-    result = batch.validate(feed_suite(contract), result_format={"result_format": "SUMMARY"})
-    for outcome in result.results:
-        if outcome.success:
-            continue
+    # an empty feed is checked too: every rule holds on no rows, and its Data Docs say so
+    suite = feed_suite(contract)
+    ge_result = batch.validate(suite, result_format={"result_format": "SUMMARY"})
+    for outcome in ge_result.results:
         meta = outcome.expectation_config.meta
         details = outcome.result or {}
-        raised = outcome.exception_info.get("exception_message")
+        error = ""
         if outcome.exception_info.get("raised_exception"):
-            problems.append(f"column {meta['column']}: rule {meta['rule']} could not run: {raised}")
-            continue
-        examples = ", ".join(map(repr, (details.get("partial_unexpected_list") or [])[:3]))
-        problems.append(
-            f"column {meta['column']}: rule {meta['rule']} broken by "
-            f"{details.get('unexpected_count', '?')} row(s)"
-            + (f" (e.g. {examples})" if examples else "")
+            error = str(outcome.exception_info.get("exception_message"))
+        unexpected = details.get("unexpected_count") or 0
+        examples = (details.get("partial_unexpected_list") or [])[:EXAMPLES]
+        results.append(
+            RuleResult(
+                meta["rule"],
+                meta["column"],
+                outcome.expectation_config.type,
+                bool(outcome.success),
+                checked=details.get("element_count", table.num_rows),
+                unexpected=unexpected,
+                examples=tuple(_example(value) for value in examples),
+                error=error,
+            )
         )
-    if problems:
-        raise FeedContractViolation(contract.name, problems)
+    validation = FeedValidation(contract.name, table.num_rows, results, suite, ge_result)
+    if not validation.success:
+        raise FeedContractViolation(contract.name, validation.problems(), validation)
+    return validation

@@ -6,7 +6,9 @@ with and without a login."""
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import zipfile
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -258,6 +260,27 @@ def test_decisions_are_published_as_the_approval_feeds(world: PublishedWorld) ->
     ]
 
 
+def test_decisions_republish_the_data_docs_with_the_approval_feeds(world: PublishedWorld) -> None:
+    before = latest_publication(world.feeds)
+    line = review.purchase_line(review.purchases(before, []).row(0, named=True))
+    review.decide(before, world.db_path, [store.Decision(line, store.APPROVE)], "planner")
+    after = latest_publication(world.feeds)
+    docs = after.folder / "_data_docs"
+    runs = {
+        path.stem: json.loads(path.read_text())["run_name"]
+        for path in (docs / "results").glob("*.json")
+    }
+    # the approval feeds validated now, the other feeds' validations carried over
+    assert runs["approved_purchase_orders"] == runs["approved_transfers"] == after.folder.name
+    assert runs["kpi_daily"] == before.folder.name
+    assert set(runs) == set(after.manifest["data_docs"]["validations"])
+    page = after.folder / after.manifest["data_docs"]["validations"]["approved_purchase_orders"]
+    assert page.is_file() and after.folder.name in page.read_text()
+    assert "feed.approved_purchase_orders" in (docs / "index.html").read_text()
+    rules = after.manifest["feeds"]["approved_purchase_orders"]["expectations"]
+    assert rules and all(r["success"] for r in rules)
+
+
 def test_a_rerun_of_the_date_publishes_the_decisions_again(world: PublishedWorld) -> None:
     publication = latest_publication(world.feeds)
     line = review.purchase_line(review.purchases(publication, []).row(0, named=True))
@@ -335,6 +358,47 @@ def test_quality_shows_every_file_and_every_feed_of_every_run(
     results = quality.contract_results(publication)
     assert set(results["feed"]) == set(publication.manifest["feeds"])
     assert quality.quarantine(publication, "nothing matches this").is_empty()
+
+
+def test_quality_lists_every_rule_checked_and_where_the_data_docs_are(
+    published_world: PublishedWorld,
+) -> None:
+    publication = latest_publication(published_world.feeds)
+    feeds = publication.manifest["feeds"]
+    published = {name for name, entry in feeds.items() if entry["status"] == "published"}
+    rules = quality.expectation_results(publication)
+    assert set(rules["feed"]) == published and set(rules["outcome"]) == {"passed"}
+    for feed in published:
+        assert rules.filter(pl.col("feed") == feed).height == len(feeds[feed]["expectations"])
+    kpi = quality.expectation_results(publication, ("kpi_daily",), ("passed",))
+    assert set(kpi["rule"]) >= {"unique_key", "required", "rate_between_0_and_1"}
+    assert kpi["rows"].unique().to_list() == [feeds["kpi_daily"]["rows"]]
+    assert quality.expectation_results(publication, outcomes=("failed", "error")).is_empty()
+    results = quality.contract_results(publication)
+    assert (results.filter(pl.col("status") == "published")["rules_broken"] == 0).all()
+    index = quality.data_docs_index(publication)
+    assert index == published_world.feeds.absolute() / LATEST / "_data_docs" / "index.html"
+    assert index.is_file()
+    with zipfile.ZipFile(io.BytesIO(quality.data_docs_zip(publication))) as site:
+        names = set(site.namelist())
+    assert {"index.html", "expectations/feed/kpi_daily.html", "results/kpi_daily.json"} <= names
+
+
+def test_the_quality_page_shows_the_rules_and_the_data_docs(
+    published_world: PublishedWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = _app(published_world, monkeypatch, "en")
+    app.switch_page("views/quality.py").run()
+    _no_errors(app)
+    [rules] = [d.value for d in app.dataframe if "outcome" in d.value.columns]
+    assert set(rules["outcome"]) == {"Passed"} and "rate_between_0_and_1" in set(rules["rule"])
+    index = published_world.feeds.absolute() / LATEST / "_data_docs" / "index.html"
+    assert any(str(index) in m.value for m in app.markdown)
+    app.multiselect(key="dq_outcome").set_value(["failed"]).run()
+    assert any(c.value == "No rule matches." for c in app.caption)
+    app.sidebar.radio(key="language").set_value("zh").run()
+    _no_errors(app)
+    assert any(s.value == "每次运行检查的契约规则" for s in app.subheader)
 
 
 def test_no_publication_is_said_plainly(tmp_path: Path) -> None:

@@ -164,6 +164,81 @@ def test_a_contract_violation_blocks_the_whole_publication(tmp_path: Path) -> No
     assert not (feeds / "2025-11-30").exists()
 
 
+def test_the_manifest_lists_every_rule_checked_and_the_data_docs_show_them(
+    tmp_path: Path,
+) -> None:
+    db = make_warehouse(tmp_path / "w.duckdb")
+    result = publish_feeds(db, tmp_path / "feeds")
+    run = manifest(result.folder)
+    kpi = {(r["rule"], r["column"]): r for r in run["feeds"]["kpi_daily"]["expectations"]}
+    assert set(kpi) == {
+        ("columns", "*"),
+        ("unique_key", "date,warehouse_id,metric"),
+        ("required", "date"),
+        ("required", "warehouse_id"),
+        ("required", "metric"),
+        ("rate_between_0_and_1", "value"),
+    }
+    assert kpi[("unique_key", "date,warehouse_id,metric")] == {
+        "rule": "unique_key",
+        "column": "date,warehouse_id,metric",
+        "check": "expect_compound_columns_to_be_unique",
+        "success": True,
+        "unexpected": 0,
+    }
+    people = {(r["rule"], r["column"]): r for r in run["feeds"]["customer_360"]["expectations"]}
+    assert people[("required", "crm_ids")]["check"] == "arrow_null_count"  # a list column
+    assert people[("range", "churn_probability")]["success"]
+    assert "expectations" not in run["feeds"]["demand_forecast"]  # skipped: nothing checked
+    # the Data Docs: Great Expectations' own site, one suite and one validation per feed
+    docs = run["data_docs"]
+    assert docs["index"] == "_data_docs/index.html"
+    index = (result.folder / docs["index"]).read_text(encoding="utf-8")
+    published = [name for name, entry in run["feeds"].items() if entry["status"] == "published"]
+    assert sorted(docs["validations"]) == sorted(published) == ["customer_360", "kpi_daily"]
+    for feed in published:
+        assert f"feed.{feed}" in index
+        assert (result.folder / f"_data_docs/expectations/feed/{feed}.html").is_file()
+        page = (result.folder / docs["validations"][feed]).read_text(encoding="utf-8")
+        assert result.folder.name in page and "Succeeded" in page
+    assert not [p for p in (result.folder / "_data_docs").rglob("*") if p.name.endswith(".gif")]
+
+
+def test_every_rule_of_a_broken_feed_is_reported_with_its_outcome() -> None:
+    import pyarrow as pa
+
+    contract = FEEDS_BY_NAME["kpi_daily"]
+    table = pa.table(
+        {
+            "date": pa.array([date(2025, 11, 30)] * 3),
+            "warehouse_id": ["WH-BJ", "WH-BJ", "WH-SH"],
+            "metric": ["fill_rate", "fill_rate", "on_time_rate"],
+            "value": [0.9, 1.3, None],
+            "target": pa.array([None, None, None], pa.float64()),
+        }
+    )
+    with pytest.raises(FeedContractViolation) as error:
+        validate_feed(contract, table)
+    assert str(error.value) == (
+        "feed kpi_daily breaks its contract: "
+        "column date,warehouse_id,metric: rule unique_key broken by 2 row(s) "
+        "(e.g. {'date': datetime.date(2025, 11, 30), 'warehouse_id': 'WH-BJ', "
+        "'metric': 'fill_rate'}, {'date': datetime.date(2025, 11, 30), "
+        "'warehouse_id': 'WH-BJ', 'metric': 'fill_rate'}); "
+        "column value: rule rate_between_0_and_1 broken by 1 row(s) (e.g. 1.3)"
+    )
+    outcomes = {(r.rule, r.column): r for r in error.value.validation.results}
+    assert len(outcomes) == 6 and not error.value.validation.success
+    rate = outcomes[("rate_between_0_and_1", "value")]
+    assert (rate.success, rate.checked, rate.unexpected, rate.examples) == (False, 3, 1, ("1.3",))
+    assert rate.as_record()["examples"] == ["1.3"]
+    assert outcomes[("required", "metric")].success
+    # the same rows without the broken ones pass, and say so rule by rule
+    validation = validate_feed(contract, table.slice(0, 1))
+    assert validation.success and all(r.unexpected == 0 for r in validation.results)
+    assert validation.ge_result is not None and validation.ge_result.success
+
+
 def test_a_missing_column_or_wrong_type_names_the_column() -> None:
     import pyarrow as pa
 

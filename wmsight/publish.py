@@ -41,12 +41,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from data_contracts.data_docs import DOCS_DIR, build_data_docs
 from data_contracts.feeds import (
     DECISION_FEEDS,
     FEEDS,
     FEEDS_BY_NAME,
     FeedContract,
     FeedContractViolation,
+    FeedValidation,
     validate_feed,
 )
 from wmsight import decisions as decision_store
@@ -81,6 +83,8 @@ class FeedOutcome:
     rows: int = 0
     note: str = ""
     sha256: str = ""
+    # every rule of the feed's contract checked on the published rows (published feeds)
+    validation: FeedValidation | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -326,12 +330,20 @@ def _accept(
         return
     try:
         table = _conform(contract, rows.table)
-        validate_feed(contract, table)
+        validation = validate_feed(contract, table)
     except FeedContractViolation as error:
         violations.append(str(error))
         return
     tables[contract.name] = table
-    outcomes.append(FeedOutcome(contract.name, "published", rows=table.num_rows, note=rows.note))
+    outcomes.append(
+        FeedOutcome(
+            contract.name,
+            "published",
+            rows=table.num_rows,
+            note=rows.note,
+            validation=validation,
+        )
+    )
 
 
 def collect_feeds(
@@ -598,7 +610,38 @@ def _feed_entry(outcome: FeedOutcome) -> dict:
     entry = {"status": outcome.status, "contract_version": FEEDS_BY_NAME[outcome.feed].version}
     if outcome.note:
         entry["note"] = outcome.note
+    if outcome.validation is not None:
+        entry["expectations"] = [result.as_record() for result in outcome.validation.results]
     return entry
+
+
+def _write_data_docs(
+    staging: Path,
+    outcomes: list[FeedOutcome],
+    run_time: datetime,
+    previous: Path | None = None,
+) -> dict:
+    """Great Expectations Data Docs of the feeds' validations, inside the publication
+    (`_data_docs/`), fsynced with it; the manifest's `data_docs` entry. `previous`: the
+    docs of the version a republication replaces, for feeds it does not re-validate."""
+    started = time.perf_counter()
+    folder = staging / DOCS_DIR
+    index = build_data_docs(
+        folder,
+        [o.validation for o in outcomes if o.validation is not None],
+        run_name=staging.name.removeprefix(".").removesuffix(".partial"),
+        run_time=run_time,
+        previous=previous,
+    )
+    for path in sorted(folder.rglob("*"), reverse=True):  # files before their folders
+        _fsync(path)
+    _fsync(folder)
+    pages = {
+        page.stem: str(page.relative_to(staging))
+        for page in sorted((folder / "validations").rglob("*.html"))
+    }
+    log.info("data docs: %d validation(s) in %.1f s", len(pages), time.perf_counter() - started)
+    return {"index": str(index.relative_to(staging)), "validations": pages}
 
 
 def _write_datasets(
@@ -661,6 +704,7 @@ def write_publication(
     staging = runs / f".{name}.partial"
     staging.mkdir()
     try:
+        generated_at = datetime.now(UTC).replace(microsecond=0)
         feeds_manifest = {}
         for outcome in outcomes:
             entry = _feed_entry(outcome)
@@ -670,9 +714,10 @@ def write_publication(
         manifest = {
             "run_id": run_id,
             "as_of": as_of.isoformat(),
-            "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "generated_at": generated_at.isoformat(),
             "feeds": feeds_manifest,
             "app_datasets": _write_datasets(staging, datasets or {}, dataset_notes or {}),
+            "data_docs": _write_data_docs(staging, outcomes, generated_at),
         } | (extra_manifest or {})
         manifest_path = staging / MANIFEST
         manifest_path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
@@ -806,6 +851,8 @@ def publish_decisions(db_path: Path, feeds_root: Path, as_of: date) -> PublishRe
                         continue
                     if source.stem in replaced and source.parent == current:
                         continue
+                    if DOCS_DIR in source.relative_to(current).parts:
+                        continue  # rebuilt below with the approval feeds' new validations
                     target = staging / source.relative_to(current)
                     target.parent.mkdir(parents=True, exist_ok=True)
                     _link_or_copy(source, target)
@@ -814,7 +861,11 @@ def publish_decisions(db_path: Path, feeds_root: Path, as_of: date) -> PublishRe
                     if outcome.status == "published":
                         _write_feed_files(staging, outcome, tables[outcome.feed], csv, entry)
                     manifest["feeds"][outcome.feed] = entry
-                manifest["decisions_published_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+                published_at = datetime.now(UTC).replace(microsecond=0)
+                manifest["data_docs"] = _write_data_docs(
+                    staging, outcomes, published_at, previous=current / DOCS_DIR
+                )
+                manifest["decisions_published_at"] = published_at.isoformat()
                 manifest_path = staging / MANIFEST
                 manifest_path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
                 _fsync(manifest_path)

@@ -1,5 +1,6 @@
 """Data quality: drops and the load log, quarantined rows (searchable), contract results
-per run, unresolved references."""
+per run (per feed and per rule, filterable), the run's Great Expectations Data Docs,
+unresolved references."""
 
 import streamlit as st
 
@@ -47,6 +48,40 @@ with shown(context):
 with shown(context):
     st.subheader(t("contract_results"))
     tables.show(quality.contract_results(publication), t)
+
+with shown(context):
+    st.subheader(t("expectation_results"))
+    every_rule = quality.expectation_results(publication)
+    feed_names = sorted(every_rule["feed"].unique().to_list())
+    columns = st.columns(2)
+    feeds = columns[0].multiselect(t("feed"), feed_names, placeholder=t("all"), key="dq_feed")
+    outcomes = columns[1].multiselect(
+        t("outcome"), quality.OUTCOMES, format_func=t.value, placeholder=t("all"), key="dq_outcome"
+    )
+    rules = quality.expectation_results(publication, tuple(feeds), tuple(outcomes))
+    if rules.is_empty():
+        st.caption(t("no_expectations"))
+    else:
+        st.caption(f"{t.number(rules.height)} {t('rows')}")
+        tables.show(rules, t)
+
+with shown(context):
+    st.subheader(t("data_docs"))
+    index = quality.data_docs_index(publication)
+    if index is None:
+        st.caption(t("no_data_docs"))
+    else:
+        st.markdown(t("data_docs_where", path=f"`{index}`"))
+        st.caption(t("data_docs_view"))
+        st.download_button(
+            t("data_docs_download"),
+            # built when clicked (then cached): the page never waits on the zip
+            data=lambda: quality.data_docs_zip(publication),
+            file_name=f"data_docs_{publication.key}.zip",
+            mime="application/zip",
+            on_click="ignore",
+            key="dq_data_docs_zip",
+        )
 
 with shown(context):
     st.subheader(t("unresolved"))
