@@ -14,7 +14,7 @@ offline only the suite and validation pages themselves read well.
 from __future__ import annotations
 
 import json
-import re
+import shutil
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
@@ -29,9 +29,6 @@ SITE_NAME = "publication"
 # GE's raw validation results (its own JSON) beside the site: a republication that
 # re-validates only some feeds rebuilds the site from these without re-reading the rest
 RESULTS_DIR = "results"
-# static files GE copies into every site; those no page or stylesheet names (how-to
-# animations, 3.3 MB of 4 MB) are dropped, the rest kept
-_STATIC_REFERENCE = re.compile(r"static/[\w./-]+")
 
 
 def _result_key(validation_name: str, suite_name: str, run_name: str, run_time: datetime):
@@ -110,27 +107,45 @@ def build_data_docs(
             _result_key(feed, suite["name"], result_run, result_time),
             validation_results.deserialize(result),
         )
-    context.add_data_docs_site(
-        SITE_NAME,
-        {
-            "class_name": "SiteBuilder",
-            "show_how_to_buttons": False,
-            "store_backend": {
-                "class_name": "TupleFilesystemStoreBackend",
-                "base_directory": str(folder),
-            },
-            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-        },
+    builder = _site_builder_class()(
+        data_context=context,
+        store_backend={"class_name": "TupleFilesystemStoreBackend", "base_directory": str(folder)},
+        site_name=SITE_NAME,
+        show_how_to_buttons=False,
+        runtime_environment={"root_directory": str(folder)},
     )
-    context.build_data_docs(site_names=[SITE_NAME])
-    _drop_unreferenced_images(folder)
+    builder.build()
     return folder / INDEX
 
 
-def _drop_unreferenced_images(folder: Path) -> None:
-    referenced: set[str] = set()
-    for page in (*folder.rglob("*.html"), *folder.rglob("*.css")):
-        referenced.update(_STATIC_REFERENCE.findall(page.read_text(encoding="utf-8")))
-    for image in (folder / "static" / "images").glob("*"):
-        if f"static/images/{image.name}" not in referenced:
-            image.unlink()
+def _site_builder_class():
+    """GE's SiteBuilder, copying only the static files its pages can use: GE ships 3.3 MB
+    of how-to animations (of 4 MB) that no template names, and every publication carries
+    its own site."""
+    from great_expectations.render.renderer.site_builder import SiteBuilder
+
+    class PublicationSiteBuilder(SiteBuilder):
+        def build(self, resource_identifiers=None, build_index: bool = True):
+            for section_builder in self.site_section_builders.values():
+                section_builder.build(resource_identifiers=resource_identifiers)
+            site = self.target_store.store_backends["static_assets"].full_base_directory
+            _copy_static_assets(Path(site))
+            _, index_links = self.site_index_builder.build(build_index=build_index)
+            return self.get_resource_url(only_if_exists=False), index_links
+
+    return PublicationSiteBuilder
+
+
+def _copy_static_assets(site: Path) -> None:
+    import great_expectations.render.view as views
+
+    source = Path(views.__file__).parent
+    templates = " ".join(
+        path.read_text(encoding="utf-8") for path in (source / "templates").glob("*.j2")
+    )
+    for path in sorted((source / "static").rglob("*")):
+        if path.is_dir() or (path.parent.name == "images" and path.name not in templates):
+            continue
+        target = site / "static" / path.relative_to(source / "static")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)

@@ -428,15 +428,22 @@ def test_a_full_disk_during_publish_fails_clearly_and_keeps_latest(
     publish_feeds(db, feeds, as_of=date(2025, 11, 29), csv=True)
     before = whole_latest(feeds)
     [folder] = publications(feeds)
-    # what each file of a publication takes on the disk (tmpfs counts whole 4 KiB pages);
-    # files are written customer_360, then kpi_daily, each Parquet then CSV, then the manifest
+    # what each file (or folder: the app's datasets, the Data Docs) of a publication takes
+    # on the disk (tmpfs counts whole 4 KiB pages); files are written customer_360, then
+    # kpi_daily, each Parquet then CSV, then the folders, then the manifest
     pages = {
-        p.name: -(-p.stat().st_size // 4096) * 4096 for p in (feeds / ".runs" / folder).iterdir()
+        p.name: sum(-(-f.stat().st_size // 4096) * 4096 for f in (p, *p.rglob("*")) if f.is_file())
+        for p in (feeds / ".runs" / folder).iterdir()
     }
     data = sum(size for name, size in pages.items() if name != MANIFEST)
     leave = {
         "in_a_parquet_file": pages["customer_360.parquet"] + pages["customer_360.csv"] + 4096,
-        "in_a_csv_copy": data - pages["kpi_daily.csv"] // 2,
+        "in_a_csv_copy": (
+            pages["customer_360.parquet"]
+            + pages["customer_360.csv"]
+            + pages["kpi_daily.parquet"]
+            + pages["kpi_daily.csv"] // 2
+        ),
         "in_the_manifest": data + 4095,
     }[point]
     filler = fill(small_disk, leave_bytes=leave)
