@@ -258,7 +258,7 @@ def _forget_earlier_delivery(
 
 @dataclass
 class Checked:
-    """A file read and checked into view `wm_checked`."""
+    """A file read and checked (its rows: `rows`)."""
 
     decoded: DecodedFile
     read: ReadResult
@@ -292,6 +292,7 @@ def _read_and_check(
         in_line_order=read.in_line_order,
         lean=read.lean,
         encoding_problems=read.encoding_problems,
+        views=False,
     )
     phases["check"] = time.perf_counter() - clock - phases["read"]
     return Checked(decoded, read, rows)

@@ -187,6 +187,44 @@ def read_csv(
     return result
 
 
+def _record_starts(data: bytes, start: int, end: int) -> np.ndarray | None:
+    """The lines where the records of `data[start:end]` (header first, no final line break)
+    start, from line 2, when DuckDB's reader can read them with exact line numbers; None
+    when not (then the line reader does).
+
+    A line break is a record's end unless a quoted field is open: an odd number of quotes
+    before it (RFC 4180 writes a quote inside a field as two). A blank line between records
+    is skipped by DuckDB, which would shift the numbers, and a CR before a line break inside
+    a field is kept by DuckDB but not by the line reader: those files go to it.
+    """
+    if data.find(b'"', start, end) < 0:  # the usual case: every record is one line
+        if (
+            data.find(b"\n\n", start, end) >= 0
+            or data.find(b"\n\r\n", start, end) >= 0
+            or data.endswith(b"\n", start, end)
+        ):
+            return None
+        return np.arange(2, data.count(b"\n", start, end) + 2)
+    body = np.frombuffer(data, np.uint8, count=end - start, offset=start)
+    breaks = np.flatnonzero(body == ord("\n"))
+    quotes = np.flatnonzero(body == ord('"'))
+    ends = np.searchsorted(quotes, breaks) % 2 == 0  # the line breaks that end a record
+    if len(breaks) and not ends[0]:
+        return None  # a header of several lines
+    inside = breaks[~ends]
+    if (body[inside - 1] == ord("\r")).any():
+        return None
+    record_ends = breaks[ends]
+    gaps = np.diff(record_ends)
+    if (
+        (gaps == 1).any()
+        or ((gaps == 2) & (body[record_ends[:-1] + 1] == ord("\r"))).any()
+        or data.endswith(b"\n", start, end)
+    ):
+        return None  # a blank line
+    return np.flatnonzero(ends) + 2
+
+
 def _read_csv_duckdb(
     con: duckdb.DuckDBPyConnection,
     path: Path,
@@ -195,20 +233,21 @@ def _read_csv_duckdb(
     header: list[str],
     lean: LeanSelect | None,
 ) -> ReadResult | None:
-    """DuckDB's reader; None when line numbers could not be kept exact (multi-line records)."""
-    # The text's line breaks, counted in its bytes (in UTF-8 and GB18030 a "\n" or "\r"
-    # byte is always that character), without copying the whole text.
+    """DuckDB's reader; None when line numbers could not be kept exact."""
+    # The text's line breaks and quotes, found in its bytes (in UTF-8 and GB18030 a "\n",
+    # "\r" or '"' byte is always that character), without copying the whole text.
     data = decoded.data  # as delivered: a mixed file breaks its lines at the same bytes
     start = len(UTF8_BOM) if decoded.encoding == "utf-8-sig" else 0
-    end = len(data) - 1 if data.endswith(b"\n") else len(data)  # the body: no final break
-    if (
-        data.find(b"\n\n", start, end) >= 0
-        or data.find(b"\n\r\n", start, end) >= 0
-        or data.endswith(b"\n", start, end)
-    ):
-        return None  # DuckDB skips empty lines, which would shift line numbers
+    end = len(data) - 1 if data.endswith(b"\n") else len(data)  # no final line break
+    starts = _record_starts(data, start, end)
+    if starts is None:
+        return None
     data_lines = data.count(b"\n", start, end)
-    control_lines = control_char_lines(decoded.data)  # a record is one physical line
+    one_per_line = len(starts) == data_lines
+    control_lines = control_char_lines(decoded.data)
+    if control_lines and not one_per_line:  # the lines of the records that hold them
+        records = starts[np.searchsorted(starts, control_lines, side="right") - 1]
+        control_lines = sorted(set(records[np.array(control_lines) >= 2].tolist()))
     select = _src_select(header, contract, positional=True)
     # The lean pass needs no line numbers unless a row is to be found by its line.
     run_lean = lean is not None and not control_lines and not decoded.mixed
@@ -236,16 +275,19 @@ def _read_csv_duckdb(
     # Records keep the file's order, and a new table numbers its rows by rowid in that order
     # (from 0, or inside an open transaction from a large number): numbering them with
     # row_number() instead would read them on one thread.
-    first, last, rejects = con.execute(
-        f"SELECT min(rowid), max(rowid), (SELECT count(*) FROM wm_rejects) FROM {table}"
+    suspects = "count(*) FILTER (WHERE _suspect)" if run_lean else "NULL"
+    first, last, rejects, suspect_count = con.execute(
+        f"SELECT min(rowid), max(rowid), (SELECT count(*) FROM wm_rejects), {suspects} FROM {table}"
     ).fetchall()[0]
     rejected = []
     if rejects:
+        if not one_per_line:
+            return None  # where DuckDB's reader resumes after a broken record of several lines
         rejected = con.execute(
             "SELECT line, any_value(error_type), any_value(error_message), any_value(csv_line) "
             "FROM wm_rejects GROUP BY line ORDER BY line"
         ).fetchall()
-    if records + len(rejected) != data_lines:
+    if records + len(rejected) != len(starts):
         return None
     by_rowid = first is None or last - first == records - 1
     numbered = (
@@ -253,8 +295,17 @@ def _read_csv_duckdb(
         if by_rowid
         else f"SELECT row_number() OVER (ORDER BY rowid) AS _rec, * FROM {table}"
     )
-    if not rejected:
+    if not rejected and one_per_line:
         lines = "SELECT _rec + 1 AS _line, * EXCLUDE (_rec) FROM numbered"
+    elif not rejected:  # records of several lines: the k-th starts on starts[k]
+        numbers = pa.table({"_rec": np.arange(1, len(starts) + 1), "_line": starts})
+        con.register("wm_record_lines_arrow", numbers)
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE wm_record_lines AS SELECT * FROM wm_record_lines_arrow"
+        )
+        con.unregister("wm_record_lines_arrow")
+        lines = """SELECT r._line, n.* EXCLUDE (_rec)
+            FROM numbered AS n JOIN wm_record_lines AS r USING (_rec)"""
     else:
         # One record per physical line: the k-th good record sits on the k-th line not rejected.
         con.execute(
@@ -266,33 +317,72 @@ def _read_csv_duckdb(
                 FROM range(2, {data_lines + 2}) AS r(line)
                 WHERE line NOT IN (SELECT line FROM wm_rejected_lines)
             ) AS g USING (_rec)"""
+    in_line_order = one_per_line and not rejected  # else a join places the records
     lean_rows = None
     if not run_lean:
         con.execute(
             f"CREATE OR REPLACE TEMP VIEW wm_src AS WITH numbered AS ({numbered}) "
             f"SELECT _line, {select} FROM ({lines})"
         )
-    elif by_rowid and not rejected:  # the usual case: the table as it is
-        lean_rows = LeanRows(table, line_sql=f"rowid - {first or 0} + 2")
+    elif by_rowid and in_line_order:  # the usual case: the table as it is
+        lean_rows = LeanRows(table, f"rowid - {first or 0} + 2", suspects=suspect_count)
     else:
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE wm_checked_lean_lines AS "
             f"WITH numbered AS ({numbered}) {lines} ORDER BY _line"
         )
-        lean_rows = LeanRows("wm_checked_lean_lines")
+        lean_rows = LeanRows("wm_checked_lean_lines", suspects=suspect_count)
+    record_lines = None if one_per_line else starts.tolist()
     return ReadResult(
         rows_read=records + len(rejected),
         method="duckdb",
-        original_text=_lines_lookup(decoded.text),
+        original_text=_records_lookup(decoded.text, record_lines),
         malformed=[
             (line, "malformed_row", f"{error_type.lower()}: {message}", original)
             for line, error_type, message, original in rejected
         ],
         control_lines=control_lines,
-        in_line_order=not rejected,  # else a join places the records on their lines
+        in_line_order=in_line_order,
         lean=lean_rows,
-        encoding_problems=_csv_encoding_problems(decoded, contract, header, _one_line_records),
+        encoding_problems=_csv_encoding_problems(
+            decoded,
+            contract,
+            header,
+            _one_line_records if record_lines is None else _records_at(record_lines),
+        ),
     )
+
+
+def _records_lookup(text: str, starts: list[int] | None) -> Callable[[list[int]], dict[int, str]]:
+    """Line -> the text of the record that starts there (`starts`: of records of several
+    lines, in order; None: every record is one line)."""
+    if starts is None:
+        return _lines_lookup(text)
+
+    def lookup(wanted: list[int]) -> dict[int, str]:
+        lines = _physical_lines(text)
+        found = {}
+        for line in wanted:
+            index = bisect.bisect_left(starts, line)
+            if index < len(starts) and starts[index] == line:
+                last = starts[index + 1] - 1 if index + 1 < len(starts) else len(lines)
+                found[line] = "\n".join(lines[line - 1 : last])
+        return found
+
+    return lookup
+
+
+def _records_at(starts: list[int]) -> Callable[[list[str], int], tuple[int, list[str] | None]]:
+    """`record_at` for `_csv_encoding_problems` over records of several lines."""
+
+    def record_at(lines: list[str], line: int) -> tuple[int, list[str] | None]:
+        index = bisect.bisect_right(starts, line) - 1
+        if index < 0:
+            return line, None
+        last = starts[index + 1] - 1 if index + 1 < len(starts) else len(lines)
+        return starts[index], _split("\n".join(lines[starts[index] - 1 : last]))
+
+    return record_at
 
 
 def _read_csv_lines(

@@ -63,10 +63,11 @@ FAST_REGEX: dict[Kind, str] = {
 }
 FAST_MACROS = f"""
 -- a whole number as DuckDB writes it (or with ".0", as float exports do) casts back to its
--- own text: that one cast and compare settle it, no regex needed
-CREATE OR REPLACE TEMP MACRO wm_integer_fast(t) AS
-    CASE WHEN CAST(TRY_CAST(t AS BIGINT) AS VARCHAR) = t THEN TRY_CAST(t AS BIGINT)
-        WHEN CAST(TRY_CAST(t AS BIGINT) AS VARCHAR) || '.0' = t THEN TRY_CAST(t AS BIGINT) END;
+-- own text: that one cast and compare settle it, no regex needed (v = TRY_CAST(t AS BIGINT),
+-- passed in as a column so that it is computed once)
+CREATE OR REPLACE TEMP MACRO wm_integer_settle(t, v) AS
+    CASE WHEN CAST(v AS VARCHAR) = t OR CAST(v AS VARCHAR) || '.0' = t THEN v END;
+CREATE OR REPLACE TEMP MACRO wm_integer_fast(t) AS wm_integer_settle(t, TRY_CAST(t AS BIGINT));
 CREATE OR REPLACE TEMP MACRO wm_timestamp_fast(t) AS
     CASE WHEN regexp_full_match(t, {_re(FAST_REGEX[Kind.TIMESTAMP])})
         THEN TRY_CAST(left(t, 19) AS TIMESTAMP) END;
@@ -111,6 +112,7 @@ CREATE OR REPLACE TEMP MACRO wm_decimal(t) AS
         THEN TRY_CAST(trim(t) AS DECIMAL(18, 4)) END;
 -- empty or blank text is NULL. Text whose first byte sorts at or after '!' cannot be blank
 -- (space and tab sort before it), and that one comparison settles almost every value.
+-- (trim, not a regex: a regex is compiled once per column of every statement)
 CREATE OR REPLACE TEMP MACRO wm_text(t) AS
-    CASE WHEN t >= '!' THEN t WHEN regexp_full_match(t, '[ \t]*') THEN NULL ELSE t END;
+    CASE WHEN t >= '!' THEN t WHEN trim(t, ' ' || chr(9)) = '' THEN NULL ELSE t END;
 {FAST_MACROS}"""

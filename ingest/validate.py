@@ -101,7 +101,11 @@ def typed_query(
             continue
         text = ident(f"{col.name}__text")
         blank.append(f"wm_text({name}) AS {text}")
-        if fast:
+        if fast and col.kind is Kind.INTEGER:
+            cast = ident(f"{col.name}__cast")
+            split.append(f"TRY_CAST({text} AS BIGINT) AS {cast}")
+            parse.extend([text, f"wm_integer_settle({text}, {cast}) AS {name}"])
+        elif fast:
             parse.extend([text, f"{FAST_PARSERS[col.kind]}({text}) AS {name}"])
         elif col.kind is Kind.TIMESTAMP:
             parts = ident(f"{col.name}__parts")
@@ -285,17 +289,41 @@ def compile_suite(
     return compiled
 
 
-@functools.lru_cache(maxsize=256)
-def _compiled_suite(contract: ExtractContract, drop_date: date, items: bool) -> CompiledSuite:
-    """A file's suite (or its items' suite) compiled for a drop date, once per ingest run:
-    building Great Expectations suites costs a few milliseconds, as much as checking a
-    small delta file."""
+# The drop date a suite is compiled for once per file (or items) contract; a drop's own
+# date then takes its place in the SQL text. (Building Great Expectations suites costs a few
+# milliseconds, as much as checking a small delta file.)
+_TEMPLATE_DATE = date(1111, 1, 1)
+
+
+@functools.lru_cache(maxsize=64)
+def _suite_template(contract: ExtractContract, items: bool) -> CompiledSuite:
     if items:
         assert contract.items is not None
         suite, columns = build_items_suite(contract), contract.items.columns
     else:
         suite, columns = build_suite(contract), contract.columns
-    return compile_suite(suite, suite_parameters(drop_date), _kinds(columns))
+    return compile_suite(suite, suite_parameters(_TEMPLATE_DATE), _kinds(columns))
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled_suite(contract: ExtractContract, drop_date: date, items: bool) -> CompiledSuite:
+    """A file's suite (or its items' suite) compiled for a drop date."""
+    template = _suite_template(contract, items)
+    replacements = [
+        (literal(value), literal(suite_parameters(drop_date)[name]))
+        for name, value in suite_parameters(_TEMPLATE_DATE).items()
+    ] + [(str(_TEMPLATE_DATE), str(drop_date))]  # (in messages)
+
+    def for_drop(sql: str) -> str:
+        for template_text, drop_text in replacements:
+            sql = sql.replace(template_text, drop_text)
+        return sql
+
+    return CompiledSuite(
+        [for_drop(c) for c in template.conditions],
+        list(template.control_columns),
+        [for_drop(c) for c in template.cases],
+    )
 
 
 def _kinds(columns: tuple[Column, ...]) -> dict[str, Kind]:
@@ -386,6 +414,7 @@ class LeanRows:
     table: str
     line_sql: str = "_line"
     in_line_order: bool = True  # the table holds its rows in line order
+    suspects: int | None = None  # how many rows are suspects, where the reader counted them
 
     def relation(self) -> str:
         if self.line_sql == "_line":
@@ -404,6 +433,7 @@ class _CheckedLevel:
     careful: bool = False  # the careful table holds rows of this file
     careful_rows_load: bool = False  # some of those break no rule (so they load)
     replaced_lean_rows: str | None = None  # a table of further `_line`s the careful table has
+    view: bool = True  # keep view `level.table` up to date
 
     @property
     def careful_table(self) -> str:
@@ -425,15 +455,18 @@ class _CheckedLevel:
             f"FROM {self.lean.relation()} WHERE NOT _suspect{replaced}"
         )
 
-    def create_view(self, con: duckdb.DuckDBPyConnection) -> None:
+    def relation(self) -> str:
+        """Every row, checked: what view `level.table` shows."""
         parts = [self.lean_rows()] if self.lean is not None else []
         if self.careful:
             parts.append(
                 f"SELECT {self._columns()}, _suspect, violations FROM {self.careful_table}"
             )
-        con.execute(
-            f"CREATE OR REPLACE TEMP VIEW {self.level.table} AS {' UNION ALL '.join(parts)}"
-        )
+        return f"({' UNION ALL '.join(parts)})"
+
+    def create_view(self, con: duckdb.DuckDBPyConnection) -> None:
+        if self.view:
+            con.execute(f"CREATE OR REPLACE TEMP VIEW {self.level.table} AS {self.relation()}")
 
     def broken(self) -> str | None:
         """The rows that break a rule (None: there are none)."""
@@ -446,7 +479,7 @@ class _CheckedLevel:
         if self.lean is not None and self.lean.in_line_order and not self.careful_rows_load:
             return f"({self.lean_rows()})"  # the usual case needs no sort
         key = ", ".join(map(ident, self.level.row_key))
-        return f"(SELECT * FROM {self.level.table} WHERE violations IS NULL ORDER BY {key})"
+        return f"(SELECT * FROM {self.relation()} WHERE violations IS NULL ORDER BY {key})"
 
 
 def check_level(
@@ -457,6 +490,7 @@ def check_level(
     careful: bool = False,
     in_line_order: bool = False,
     lean: LeanRows | None = None,
+    view: bool = True,
 ) -> _CheckedLevel:
     """Build view `level.table`: the lean pass over every row, the careful pass over suspects.
 
@@ -464,7 +498,7 @@ def check_level(
     the careful pass over every row instead: the reference the lean pass must agree with.
     `in_line_order`: `level.source` yields its rows in line order.
     """
-    checked = _CheckedLevel(level, keep_text, lean)
+    checked = _CheckedLevel(level, keep_text, lean, view=view)
     if careful:
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {checked.careful_table} AS "
@@ -480,7 +514,9 @@ def check_level(
             f"{_lean_query(level, control_lines, keep_text, level.source)}"
         )
         checked.lean = lean
-    suspects = con.execute(f"SELECT count(*) FROM {lean.table} WHERE _suspect").fetchall()[0][0]
+    suspects = lean.suspects
+    if suspects is None:
+        suspects = con.execute(f"SELECT count(*) FROM {lean.table} WHERE _suspect").fetchall()[0][0]
     if suspects:
         # The careful pass reads the suspects' delivered text from the lean table.
         text = [ident(k) for k in level.keep] + [
@@ -565,6 +601,7 @@ def check_rows(
     in_line_order: bool = False,
     lean: LeanRows | None = None,
     encoding_problems: Sequence[tuple[int, str | None, str]] = (),
+    views: bool = True,
 ) -> CheckedRows:
     """Build views `wm_checked` (and `wm_checked_items`) from the reader's `wm_src` tables,
     or from the lean pass the reader ran (`lean`).
@@ -575,7 +612,8 @@ def check_rows(
     row with the careful pass (the reference for the lean one). `in_line_order`: `wm_src`
     yields its rows in `_line` order. `encoding_problems`: rows holding text in the other
     encoding than the file's, as (`_line`, column, message): they break rule
-    mixed_encoding, listed first.
+    mixed_encoding, listed first. `views`: keep views `wm_checked` (and `wm_checked_items`)
+    (a statement each: loading a CSV file needs only the relations returned).
     """
     items = contract.items
     source, keep_items = "wm_src", []
@@ -628,7 +666,11 @@ def check_rows(
         keep,
         leading_violations="encoding_violations" if encoding_problems else None,
     )
-    checked = check_level(con, level, control_lines, keep_text, careful, in_line_order, lean)
+    # (JSON Lines: loading joins the items to their orders through the views)
+    views = views or items is not None
+    checked = check_level(
+        con, level, control_lines, keep_text, careful, in_line_order, lean, view=views
+    )
     _mark_duplicate_keys(con, contract, checked)
     return CheckedRows(checked.loadable(), checked.broken())
 
@@ -650,7 +692,7 @@ def _mark_duplicate_keys(
         if contract.has_updated_at
         else "; this file has no updated_at, so the first row wins"
     )
-    repeated = f"""SELECT {keys}, min(_line) AS first_line FROM wm_checked
+    repeated = f"""SELECT {keys}, min(_line) AS first_line FROM {checked.relation()}
         WHERE violations IS NULL GROUP BY ALL HAVING count(*) > 1"""
     # Usually no key repeats: looking costs less than joining what repeats to every row.
     if not con.execute(f"SELECT count(*) FROM ({repeated})").fetchall()[0][0]:
@@ -661,7 +703,7 @@ def _mark_duplicate_keys(
                 'column': {literal(",".join(contract.key))},
                 'message': 'duplicate key (' || {key_text} || ') of line '
                            || d.first_line || {literal(why)}}}] AS violations
-        FROM wm_checked AS c JOIN ({repeated}) AS d ON {same_key}
+        FROM {checked.relation()} AS c JOIN ({repeated}) AS d ON {same_key}
         WHERE c._line > d.first_line AND c.violations IS NULL"""
     )
     if checked.careful:

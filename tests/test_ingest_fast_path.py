@@ -29,7 +29,12 @@ from extract_builder import DROP, good_order, write_file
 from test_contracts_conformance import _dirty_file
 
 from data_contracts.extracts import CONTRACTS, CONTRACTS_BY_FILE, Kind
-from data_contracts.suites import CONTROL_CHARS_REGEX, TYPE_REGEX
+from data_contracts.suites import (
+    CONTROL_CHARS_REGEX,
+    TYPE_REGEX,
+    build_items_suite,
+    build_suite,
+)
 from ingest.encoding import decode_bytes, decode_file
 from ingest.load import ingest_extracts
 from ingest.readers import (
@@ -45,7 +50,14 @@ from ingest.readers import (
     read_jsonl,
 )
 from ingest.sql import FAST_REGEX, PARSE_MACROS
-from ingest.validate import check_rows, lean_select
+from ingest.validate import (
+    _compiled_suite,
+    _kinds,
+    check_rows,
+    compile_suite,
+    lean_select,
+    suite_parameters,
+)
 from wmsight.demo import generate_world
 
 GENERAL = {
@@ -151,6 +163,20 @@ USUAL = {
     Kind.DECIMAL: r"-?\d+(\.\d+)?",
     Kind.INTEGER: r"-?[1-9]\d{0,17}(\.0)?",
 }
+
+
+def test_a_suite_compiled_once_is_the_suite_compiled_for_each_drop() -> None:
+    """Suites are compiled once per contract, then given each drop's date."""
+    for contract in CONTRACTS:
+        for drop, items in itertools.product(
+            (date(2025, 3, 1), date(2024, 12, 31), date(2026, 1, 1)), (False, True)
+        ):
+            if items and contract.items is None:
+                continue
+            suite = build_items_suite(contract) if items else build_suite(contract)
+            columns = contract.items.columns if items else contract.columns
+            direct = compile_suite(suite, suite_parameters(drop), _kinds(columns))
+            assert _compiled_suite(contract, drop, items) == direct, contract.source_file
 
 
 def test_blank_test_agrees_with_the_regex_alone(con) -> None:
@@ -271,6 +297,54 @@ def test_one_pass_csv_split_gives_the_careful_records_or_leaves_it_to_them() -> 
             assert (*fast, []) == careful, text
     assert one_pass > 100 and multi_line > 5  # the one pass settles many, multi-line too
     assert _split_records(_physical_lines(texts[0]), 2) is not None
+
+
+def test_duckdb_reads_records_of_several_lines_as_the_line_reader_does(tmp_path: Path) -> None:
+    """Where DuckDB's reader takes a well-formed file (records of one line or several,
+    quotes and line breaks inside fields), it gives each record the line, fields and text
+    the line-by-line reader gives. It leaves it files with blank lines or a CR inside a
+    field. (How the two treat malformed records, one of a line or more, is not at stake
+    here: DuckDB's gives up a broken record of several lines to the line reader.)"""
+    rng = random.Random(12)
+    source_file = "crm/feedback.csv"
+    contract = CONTRACTS_BY_FILE[source_file]
+    header = [c.name for c in contract.columns]
+    pieces = ["a", "中文", ",", '"', "\n", "\n", " ", "\r", "\r\n", "x\ny", "\n\n", "\t"]
+    prefix = "FB-{},CRM-1,SO-1,sms,2025-02-28 18:00:00,3,"
+    con = duckdb.connect()
+    compared = multi_line = left = 0
+    for n in range(400):
+        rows = []
+        for i in range(rng.randint(1, 6)):
+            comment = "".join(rng.choices(pieces, k=rng.randint(0, 8)))
+            if rng.random() < 0.7:  # quoted, its quotes doubled
+                comment = '"' + comment.replace('"', '""') + '"'
+            else:
+                comment = "".join(c for c in comment if c not in ',"\r\n')
+            rows.append(prefix.format(i) + comment)
+        text = ",".join(header) + "\n" + "\n".join(rows) + "\n" * rng.randint(0, 1)
+        path = tmp_path / f"f{n}.csv"
+        path.write_text(text, encoding="utf-8", newline="")
+        decoded = decode_file(path, source_file)
+        lines = _physical_lines(decoded.text)
+        records, starts, originals, malformed = _split_records_carefully(lines, len(header))
+        assert malformed == [], text  # (well-formed)
+        read = read_csv(con, path, decoded, contract)
+        if read.method != "duckdb":
+            left += 1
+            continue
+        compared += 1
+        multi_line += any("\n" in fields[-1] for fields in records)
+        # (an empty field is NULL to DuckDB, "" to the csv module: both load as NULL)
+        expected = [
+            (start, fields[-1] or None) for fields, start in zip(records, starts, strict=True)
+        ]
+        assert read.malformed == [], text
+        assert con.execute("SELECT _line, comment FROM wm_src ORDER BY _line").fetchall() == (
+            expected
+        ), text
+        assert read.original_text(starts) == originals, text
+    assert compared > 150 and multi_line > 50 and left > 50
 
 
 def test_object_line_test_agrees_with_asking_for_the_type(con) -> None:
