@@ -33,6 +33,9 @@ FEEDS = (
     "feedback_routing",
     "rule_actions",
     "kpi_daily",
+    # planners' decisions (the dashboard also republishes these between runs)
+    "approved_purchase_orders",
+    "approved_transfers",
 )
 FEED_ASSETS = {feed: Asset(f"wmsight://feeds/{feed}") for feed in FEEDS}
 # Cosmos renders one task per dbt node from the project's manifest (`dbt parse` writes it;

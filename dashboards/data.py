@@ -62,13 +62,20 @@ class Publication:
     def _entry(self, section: str, name: str) -> dict:
         return self.manifest.get(section, {}).get(name, {})
 
+    def _file(self, section: str, name: str) -> pl.DataFrame | None:
+        entry = self._entry(section, name)
+        if "file" not in entry:
+            return None
+        path = (self.folder / entry["file"]).resolve()
+        if not path.is_relative_to(self.folder):  # a manifest may only name its own files
+            raise MissingData(name, f"the manifest names {entry['file']!r}, outside the run")
+        return _read(str(path))
+
     def feed(self, name: str) -> pl.DataFrame | None:
-        entry = self._entry("feeds", name)
-        return _read(str(self.folder / entry["file"])) if "file" in entry else None
+        return self._file("feeds", name)
 
     def dataset(self, name: str) -> pl.DataFrame | None:
-        entry = self._entry("app_datasets", name)
-        return _read(str(self.folder / entry["file"])) if "file" in entry else None
+        return self._file("app_datasets", name)
 
     def why_missing(self, name: str) -> str:
         """Why a feed or dataset is not in this publication (the manifest's note)."""

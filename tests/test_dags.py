@@ -70,10 +70,10 @@ def test_dagbag_imports_with_tags_and_retries(manifest, tmp_path, monkeypatch):
     assert dag.get_task("forecast").pool != "wmsight_duckdb"
     assert dag.get_task("dbt.dbt_producer_watcher").pool == "wmsight_duckdb"
     # one Asset per feed of the contracts
-    from data_contracts.feeds import FEEDS
+    from data_contracts.feeds import DECISION_FEEDS, FEEDS
 
     outlets = {a.uri for a in dag.get_task("publish").outlets}
-    assert outlets == {f"wmsight://feeds/{f.name}" for f in FEEDS}
+    assert outlets == {f"wmsight://feeds/{f.name}" for f in FEEDS + DECISION_FEEDS}
 
 
 def _hashes(feeds: Path) -> dict[str, str | None]:

@@ -254,7 +254,10 @@ def test_decisions_are_published_as_the_approval_feeds(world: PublishedWorld) ->
     # what the review page shows now
     current = store.current_decisions(store.decisions_path(world.db_path), before.as_of)
     shown = review.transfers(after, current).filter(pl.col("sku") == change.sku)
-    decided = shown.filter(pl.col("from_warehouse_id") == change.from_warehouse_id)
+    decided = shown.filter(
+        (pl.col("from_warehouse_id") == change.from_warehouse_id)
+        & (pl.col("to_warehouse_id") == change.warehouse_id)
+    )
     assert decided.select("decision", "final_qty").rows() == [
         ("change", change.recommended_qty + 7)
     ]
@@ -399,6 +402,18 @@ def test_the_quality_page_shows_the_rules_and_the_data_docs(
     app.sidebar.radio(key="language").set_value("zh").run()
     _no_errors(app)
     assert any(s.value == "每次运行检查的契约规则" for s in app.subheader)
+
+
+def test_a_manifest_cannot_point_outside_its_publication(world: PublishedWorld) -> None:
+    from dashboards import data
+
+    manifest_path = latest_publication(world.feeds).folder / MANIFEST
+    manifest = json.loads(manifest_path.read_text())
+    manifest["feeds"]["kpi_daily"]["file"] = "../../../../etc/passwd"
+    manifest_path.write_text(json.dumps(manifest))
+    data._manifest.cache_clear()  # publications never change, so manifests are cached
+    with pytest.raises(data.MissingData, match="outside the run"):
+        latest_publication(world.feeds).feed("kpi_daily")
 
 
 def test_no_publication_is_said_plainly(tmp_path: Path) -> None:
