@@ -21,6 +21,12 @@ if TYPE_CHECKING:
 
 POOL = "wmsight_duckdb"  # 1 slot: DuckDB has one writer
 LOCK_WAIT_SECONDS = 3600.0  # a `wmsight run` holding the warehouse: wait for it
+# Processes one forecast task fits with (default: one per CPU the worker's OS reports).
+# Set it to what a worker gives one task: a Kubernetes pod's CPU limit or the host's
+# CPUs / Celery concurrency; os.cpu_count() sees the whole node. 1 fits in the task's
+# own process: no pool to start, whose workers each import the worker's __main__ (the
+# `airflow` script: seconds per worker per task).
+FORECAST_WORKERS_ENV = "WMSIGHT_FORECAST_WORKERS"
 EXTRACTS_ASSET = Asset("wmsight://extracts")
 # The feeds of data_contracts/feeds.py (a test keeps the two lists equal): named here so
 # parsing the DAG does not import Great Expectations.
@@ -60,6 +66,15 @@ def _context(as_of: str | None = None) -> RunContext:
         csv=bool(params.get("csv")),
         keep_runs=settings.feeds_keep_runs,
     )
+
+
+def _forecast_workers() -> int | None:
+    value = os.environ.get(FORECAST_WORKERS_ENV, "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"{FORECAST_WORKERS_ENV}={value!r}: expected a whole number >= 1")
+    return int(value)
 
 
 def _run(stage_name: str, context: RunContext) -> dict:
@@ -193,13 +208,14 @@ def wms_daily():
     # and to write its warehouse's rows, so the mapped tasks fit in parallel.
     @task(map_index_template="{{ task.op_kwargs['warehouse'] }}")
     def forecast(warehouse: str, as_of: str | None) -> dict:
-        from models_ml.forecast import run_forecast
+        from models_ml.forecast import ForecastConfig, run_forecast
 
         context = _context(as_of)
         result = run_forecast(
             context.db_path,
             warehouses=[warehouse],
             as_of=context.as_of,
+            config=ForecastConfig(workers=_forecast_workers()),
             lock_wait_seconds=LOCK_WAIT_SECONDS,
         )
         print(result.summary())

@@ -24,6 +24,8 @@ def _airflow_env(home: Path, **extra: str) -> dict[str, str]:
         "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS),
         "AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT": "120",
         "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",  # no network calls from the test
+        # cosmos keeps dbt's partial-parse state here: not shared with other runs on the host
+        "AIRFLOW__COSMOS__CACHE_DIR": str(home / "cosmos"),
         **extra,
     }
     return env
@@ -104,6 +106,11 @@ def test_airflow_dags_test_publishes_the_same_feeds_as_wmsight_run(manifest, tmp
         WMSIGHT_DB_PATH=str(tmp_path / "dag.duckdb"),
         WMSIGHT_FEEDS_DIR=str(tmp_path / "dag_feeds"),
         WMSIGHT_DBT_MANIFEST=str(manifest),
+        # each forecast task fits in its own process: 7 tiny warehouses would otherwise
+        # start 7 process pools one after another (`dags test` runs tasks in turn), each
+        # worker importing the `airflow` script first; `wmsight run` beside it fits with
+        # a pool, so equal feeds also show the worker count changes no forecast
+        WMSIGHT_FORECAST_WORKERS="1",
     )
     airflow = str(BIN / "airflow")
     for command in (
