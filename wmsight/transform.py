@@ -2,6 +2,12 @@
 
 The dbt project lives in `dbt_project/`; the warehouse path reaches its profile through
 WMSIGHT_DB_PATH, so the same project runs under the CLI, Airflow and a hand-typed `dbt`.
+
+Each warehouse keeps its own dbt state beside its file (`<warehouse>.dbt/target` and
+`/logs`, see `dbt_state_dir`): dbt's partial-parse file is only valid for the profile it
+was parsed with (the warehouse path is part of it), so one shared `dbt_project/target`
+made every run after a run on another warehouse parse the whole project again, and two
+runs on two warehouses at once raced on the same files.
 """
 
 from __future__ import annotations
@@ -12,6 +18,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
+# profiles.yml reads it: while one invocation runs, dbt-duckdb keeps the file open instead
+# of opening and closing it around every node (each close a checkpoint); run_dbt closes it
+# when dbt returns. Cosmos and a hand-typed dbt leave it unset (close after every node).
+KEEP_OPEN_ENV = "WMSIGHT_DBT_KEEP_OPEN"
+
+
+def dbt_state_dir(db_path: Path) -> Path:
+    """dbt's target (manifest, partial-parse file, compiled SQL) and logs for one warehouse."""
+    db_path = Path(db_path).resolve()
+    return db_path.with_name(db_path.name + ".dbt")
 
 
 @dataclass(frozen=True)
@@ -50,16 +66,27 @@ class DbtFailed(RuntimeError):
 
 
 @contextmanager
-def _database(db_path: Path):
-    previous = os.environ.get("WMSIGHT_DB_PATH")
-    os.environ["WMSIGHT_DB_PATH"] = str(Path(db_path).resolve())
+def _environment(**values: str):
+    previous = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
     try:
         yield
     finally:
-        if previous is None:
-            os.environ.pop("WMSIGHT_DB_PATH", None)
-        else:
-            os.environ["WMSIGHT_DB_PATH"] = previous
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _close_warehouse() -> None:
+    """Close the DuckDB file dbt-duckdb kept open for the invocation (keep_open), so the
+    next stage, another process or a reader can open it."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    with DuckDBConnectionManager._LOCK:
+        if DuckDBConnectionManager._ENV is not None:
+            DuckDBConnectionManager._ENV.close()
 
 
 def run_dbt(
@@ -71,19 +98,28 @@ def run_dbt(
     """
     from dbt.cli.main import dbtRunner
 
+    db_path = Path(db_path).resolve()
+    state = dbt_state_dir(db_path)
     args = [
         *command.split(),
         "--project-dir",
         str(PROJECT_DIR),
         "--profiles-dir",
         str(PROJECT_DIR),
+        "--target-path",
+        str(state / "target"),
+        "--log-path",
+        str(state / "logs"),
         "--no-use-colors",
         "--log-format",
         "text",
         *(extra_args or []),
     ]
-    with _database(db_path):
-        outcome = dbtRunner().invoke(args)
+    with _environment(WMSIGHT_DB_PATH=str(db_path), **{KEEP_OPEN_ENV: "True"}):
+        try:
+            outcome = dbtRunner().invoke(args)
+        finally:
+            _close_warehouse()
     result = DbtResult(command=command, success=outcome.success)
     if outcome.exception is not None:
         result.error = f"{type(outcome.exception).__name__}: {outcome.exception}"
