@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,3 +106,43 @@ def demo_days(tmp_path_factory: pytest.TempPathFactory):
     from daily_runs import demo_days as run_two_days
 
     return run_two_days(tmp_path_factory.mktemp("demo_days"))
+
+
+# ---------------------------------------------------------------- small built worlds
+# A dbt build costs the same fixed ~270 nodes on any small world, so modules that test
+# the same world share one build per session. A module that writes to the warehouse
+# (ml.* tables) takes a `private_copy`; the others read the shared file.
+
+
+def _small_world(tmp_path_factory: pytest.TempPathFactory, name: str, delta_drops: int) -> Path:
+    from ingest.load import ingest_extracts
+    from wmsight.demo import generate_world
+    from wmsight.transform import build_warehouse
+
+    root = tmp_path_factory.mktemp(name)
+    generate_world(root / "extracts", scale=0.03, seed=21, days=150, delta_drops=delta_drops)
+    db_path = root / "wmsight.duckdb"
+    ingest_extracts(root / "extracts", db_path)
+    build_warehouse(db_path)  # seeds, models and every test
+    return db_path
+
+
+@pytest.fixture(scope="session")
+def small_warehouse_two_drops(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Scale 0.03, seed 21, 150 days, two daily drops after the history: ingested and
+    built by `dbt build`. Read by tests/test_transform.py and tests/test_inventory.py."""
+    return _small_world(tmp_path_factory, "small_two_drops", delta_drops=2)
+
+
+@pytest.fixture(scope="session")
+def small_warehouse_one_drop(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same world with one daily drop, built. Copied by tests/test_forecast.py and
+    tests/test_replenishment.py (both write ml.* tables)."""
+    return _small_world(tmp_path_factory, "small_one_drop", delta_drops=1)
+
+
+def private_copy(db_path: Path, tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
+    """A copy of a shared warehouse file that one module may write to."""
+    copy = tmp_path_factory.mktemp(name) / db_path.name
+    shutil.copy(db_path, copy)
+    return copy

@@ -13,14 +13,12 @@ import duckdb
 import numpy as np
 import polars as pl
 import pytest
+from conftest import private_copy
 
-from ingest.load import ingest_extracts
 from models_ml import forecast_models as fm
 from models_ml.calendar import calendar_events, promotion_discounts
 from models_ml.demand import ForecastInputs
 from models_ml.forecast import ForecastConfig, build_forecasts, run_forecast
-from wmsight.demo import generate_world
-from wmsight.transform import build_warehouse
 
 AS_OF = date(2025, 6, 30)
 WEEKLY = np.array([30.0, 28.0, 26.0, 26.0, 24.0, 8.0, 4.0])  # Monday first
@@ -279,13 +277,9 @@ def test_calendar_has_chinese_holidays_and_festivals() -> None:
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("forecast_world")
-    generate_world(root / "extracts", scale=0.03, seed=21, days=150, delta_drops=1)
-    db_path = root / "wmsight.duckdb"
-    ingest_extracts(root / "extracts", db_path)
-    build_warehouse(db_path)
-    return db_path
+def world(small_warehouse_one_drop: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Scale 0.03, seed 21, one daily drop, built: this module's own copy."""
+    return private_copy(small_warehouse_one_drop, tmp_path_factory, "forecast_world")
 
 
 def _table(db_path: Path, sql: str) -> pl.DataFrame:

@@ -15,9 +15,7 @@ import duckdb
 import pytest
 from conftest import query
 
-from ingest.load import ingest_extracts
-from wmsight.demo import generate_world
-from wmsight.transform import build_warehouse, run_dbt
+from wmsight.transform import run_dbt
 
 MODELS_ONLY = ["--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
 
@@ -28,13 +26,9 @@ HORIZON = """(SELECT max(_drop_date) FROM (
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("inventory")
-    generate_world(root / "extracts", scale=0.03, seed=21, days=150, delta_drops=2)
-    db_path = root / "wmsight.duckdb"
-    ingest_extracts(root / "extracts", db_path)
-    build_warehouse(db_path)
-    return db_path
+def warehouse(small_warehouse_two_drops: Path) -> Path:
+    """Scale 0.03, seed 21, two daily drops, built (shared with tests/test_transform.py)."""
+    return small_warehouse_two_drops
 
 
 def test_every_cell_has_a_position_for_every_day_from_its_first_snapshot(warehouse: Path) -> None:

@@ -10,7 +10,7 @@ import duckdb
 import numpy as np
 import polars as pl
 import pytest
-from conftest import query
+from conftest import private_copy, query
 from typer.testing import CliRunner
 
 from models_ml import policy
@@ -368,23 +368,9 @@ def test_writes_replace_a_warehouse_partition(db_path: Path) -> None:
 
 # ---------------------------------------------------------------------------- generated world
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from ingest.load import ingest_extracts
-    from wmsight.demo import generate_world
-    from wmsight.transform import run_dbt
-
-    root = tmp_path_factory.mktemp("replenishment")
-    generate_world(root / "extracts", scale=0.03, seed=21, days=150, delta_drops=1)
-    db_path = root / "wmsight.duckdb"
-    ingest_extracts(root / "extracts", db_path)
-    # seeds and models only: the marts' own tests belong to tests/test_transform.py
-    built = run_dbt(
-        db_path,
-        "build",
-        ["--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"],
-    )
-    assert built.success, built.summary()
-    return db_path
+def warehouse(small_warehouse_one_drop: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Scale 0.03, seed 21, one daily drop, built: this module's own copy."""
+    return private_copy(small_warehouse_one_drop, tmp_path_factory, "replenishment")
 
 
 @pytest.mark.slow

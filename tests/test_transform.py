@@ -23,13 +23,9 @@ MODELS_ONLY = ["--exclude-resource-type", "test", "--exclude-resource-type", "un
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("warehouse")
-    generate_world(root / "extracts", scale=0.03, seed=21, days=150, delta_drops=2)
-    db_path = root / "wmsight.duckdb"
-    ingest_extracts(root / "extracts", db_path)
-    build_warehouse(db_path)
-    return db_path
+def warehouse(small_warehouse_two_drops: Path) -> Path:
+    """Scale 0.03, seed 21, two daily drops, built (shared with tests/test_inventory.py)."""
+    return small_warehouse_two_drops
 
 
 def test_staging_keeps_one_current_row_per_key(warehouse: Path) -> None:
