@@ -44,9 +44,10 @@ FEEDS = (
     "approved_transfers",
 )
 FEED_ASSETS = {feed: Asset(f"wmsight://feeds/{feed}") for feed in FEEDS}
-# Cosmos renders one task per dbt node from the project's manifest (`dbt parse` writes it;
-# so does every `wmsight run`): parsing the DAG then reads a file instead of running
-# `dbt ls`, which takes longer than the DAG processor's import timeout on a busy machine.
+# Cosmos renders one task per dbt node from the project's manifest (`dbt parse` writes it
+# when the DAG is deployed; `wmsight run` keeps its dbt state beside each warehouse):
+# parsing the DAG then reads a file instead of running `dbt ls`, which takes longer than
+# the DAG processor's import timeout on a busy machine.
 DBT_MANIFEST = Path(
     os.environ.get("WMSIGHT_DBT_MANIFEST", str(PROJECT_DIR / "target" / "manifest.json"))
 )
