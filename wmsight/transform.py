@@ -12,9 +12,12 @@ runs on two warehouses at once raced on the same files.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from importlib.metadata import version
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
@@ -48,6 +51,7 @@ class DbtResult:
     nodes_run: int = 0
     failures: list[NodeFailure] = field(default_factory=list)
     error: str | None = None  # dbt could not run at all (bad project, no database)
+    lean: bool = False  # seeds, views and unit tests left as built (project unchanged)
 
     def summary(self) -> str:
         if self.error:
@@ -55,7 +59,9 @@ class DbtResult:
         problems = [f for f in self.failures if f.status != "skipped"]
         skipped = len(self.failures) - len(problems)
         text = f"dbt {self.command}: {self.nodes_run} nodes, {len(problems)} failed"
-        return text + (f", {skipped} skipped" if skipped else "")
+        text += f", {skipped} skipped" if skipped else ""
+        lean = "; seeds, views and unit tests kept (project unchanged)"
+        return text + (lean if self.lean else "")
 
 
 class DbtFailed(RuntimeError):
@@ -140,9 +146,64 @@ def run_dbt(
     return result
 
 
-def build_warehouse(db_path: Path) -> DbtResult:
-    """`dbt build`: seeds, models and every test; raises DbtFailed naming what failed."""
+# What a build needs when the project is unchanged since the warehouse's last full build:
+# the tables (incremental ones too) and every data test. Seeds, views and unit tests depend
+# on the project alone, so they are already in place and already passed.
+LEAN_BUILD = [
+    "--select",
+    "config.materialized:table",
+    "config.materialized:incremental",
+    "resource_type:test",
+    "--exclude",
+    "resource_type:unit_test",
+]
+STATIC_MARKER = "static_nodes.json"  # in dbt_state_dir: the project its last full build had
+_NOT_PROJECT = {"target", "logs", "dbt_packages", ".user.yml"}
+
+
+def project_fingerprint() -> str:
+    """The dbt project's files (and dbt's versions): equal means seeds, views and unit tests
+    would be built and tested exactly as last time."""
+    versions = f"dbt-core {version('dbt-core')} dbt-duckdb {version('dbt-duckdb')}"
+    digest = hashlib.sha256(versions.encode())
+    paths = []
+    for folder, subfolders, files in os.walk(PROJECT_DIR):
+        if Path(folder) == PROJECT_DIR:  # dbt's own output is not the project
+            subfolders[:] = [d for d in subfolders if d not in _NOT_PROJECT]
+            files = [f for f in files if f not in _NOT_PROJECT]
+        paths += [Path(folder) / name for name in files]
+    for path in sorted(paths):
+        relative = path.relative_to(PROJECT_DIR).as_posix()
+        digest.update(relative.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def build_warehouse(db_path: Path, full: bool = False) -> DbtResult:
+    """`dbt build`: seeds, models and every test; raises DbtFailed naming what failed.
+
+    When the project is unchanged since this warehouse's last successful full build (and
+    `full` is not asked for), seeds, views and unit tests are left as they are: every table
+    is rebuilt and every data test runs. If that lean build errors (a view dropped by hand,
+    say), the full build runs at once; a data test that fails is reported as it is."""
+    marker = dbt_state_dir(db_path) / STATIC_MARKER
+    project = project_fingerprint()
+    if not full and _static_nodes_built(marker, project):
+        result = run_dbt(db_path, "build", LEAN_BUILD)
+        result.lean = True
+        if result.success:
+            return result
+        if not any(f.status in ("error", "runtime error") for f in result.failures):
+            raise DbtFailed(result)
+    marker.unlink(missing_ok=True)
     result = run_dbt(db_path, "build")
     if not result.success:
         raise DbtFailed(result)
+    marker.write_text(json.dumps({"project": project}), encoding="utf-8")
     return result
+
+
+def _static_nodes_built(marker: Path, project: str) -> bool:
+    try:
+        return json.loads(marker.read_text(encoding="utf-8")).get("project") == project
+    except (OSError, ValueError):
+        return False
