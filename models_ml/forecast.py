@@ -46,6 +46,7 @@ import duckdb
 import numpy as np
 import polars as pl
 
+from models_ml import refit
 from models_ml.calendar import calendar_events, promotion_discounts
 from models_ml.demand import ForecastInputs, load_inputs
 from models_ml.forecast_models import (
@@ -80,6 +81,8 @@ class ForecastConfig:
     include_cancelled: bool = False
     chinese_calendar: bool = True  # holidays and festivals for Prophet (off for other markets)
     workers: int | None = None  # None: one per CPU; 1: in this process
+    # each series is fitted again at least this often, reused in between (models_ml/refit)
+    refit_every_days: int = 7
 
     def backtest(self) -> BacktestSettings:
         return BacktestSettings(
@@ -88,7 +91,12 @@ class ForecastConfig:
             origin_step=self.origin_step_days,
             min_train_days=self.min_train_days,
             interval=self.interval,
+            extra_days=self.refit_every_days - 1,
         )
+
+    def fit_settings(self) -> str:
+        """What a stored fit depends on besides its data (a change refits every series)."""
+        return repr((self.backtest(), self.chinese_calendar, self.include_cancelled))
 
 
 @dataclass
@@ -98,6 +106,7 @@ class ForecastTables:
     demand_forecast: pl.DataFrame
     forecast_series: pl.DataFrame
     forecast_accuracy: pl.DataFrame
+    forecast_fits: pl.DataFrame | None = None  # models_ml/refit: what later runs may reuse
 
 
 @dataclass
@@ -261,7 +270,8 @@ def build_tasks(
     inputs: ForecastInputs, series: pl.DataFrame, config: ForecastConfig
 ) -> tuple[list[SeriesTask], dict[str, np.ndarray]]:
     """Dense daily arrays for every series that a worker forecasts, costliest first."""
-    as_of, h = inputs.as_of, config.horizon_days
+    # promotions over the whole fitted path: the horizon and the days a fit is reused
+    as_of, h = inputs.as_of, config.horizon_days + config.refit_every_days - 1
     recent = inputs.demand.filter(pl.col("date") > as_of - timedelta(days=364))
     wh_shares = {
         w: _shares_array(rows)
@@ -457,8 +467,10 @@ def build_forecasts(
     inputs: ForecastInputs,
     config: ForecastConfig = ForecastConfig(),
     on_progress: Callable[[int, int], None] | None = None,
+    stored_fits: dict[tuple[str, str], refit.StoredFit] | None = None,
 ) -> ForecastTables:
-    """Data in, tables out: classification, backtests, forecasts (no database)."""
+    """Data in, tables out: classification, backtests, forecasts (no database).
+    `stored_fits`: earlier runs' fits that may be reused (models_ml/refit)."""
     as_of, h = inputs.as_of, config.horizon_days
     series = classify(inputs, config)
     tasks, wh_shares = build_tasks(inputs, series, config)
@@ -472,9 +484,19 @@ def build_forecasts(
     )
     holidays = None
     if config.chinese_calendar:
-        holidays = calendar_events(inputs.first_date, as_of + timedelta(days=h)).to_pandas()
+        last_day = as_of + timedelta(days=h + config.refit_every_days - 1)
+        holidays = calendar_events(inputs.first_date, last_day).to_pandas()
         holidays["ds"] = holidays["ds"].astype("datetime64[ns]")
-    results = run_tasks(tasks, holidays, config, on_progress)
+    results, fits, refits = refit.run_with_reuse(
+        lambda todo: run_tasks(todo, holidays, config, on_progress),
+        tasks,
+        stored_fits or {},
+        as_of,
+        h,
+        config.refit_every_days,
+        config.fit_settings(),
+    )
+    log.info("forecast fits: %s", refits.summary())
     results += category_forecasts(inputs, series, wh_shares, _error_ratio(results), config)
     results.sort(key=lambda r: (r.warehouse_id, r.sku))
 
@@ -579,7 +601,7 @@ def build_forecasts(
         .sort("warehouse_id", "sku")
     )
     warehouses = sorted(set(series["warehouse_id"].to_list()))
-    return ForecastTables(as_of, warehouses, forecast, series_out, accuracy)
+    return ForecastTables(as_of, warehouses, forecast, series_out, accuracy, refit.fits_frame(fits))
 
 
 # ---------------------------------------------------------------- storage
@@ -632,6 +654,7 @@ def write_forecasts(db_path: Path, tables: ForecastTables) -> None:
     """Replace the rows of the run's warehouses, all tables in one transaction."""
     with duckdb.connect(str(db_path)) as con:
         con.execute(DDL)
+        con.execute(refit.DDL)
         con.execute("BEGIN TRANSACTION")
         try:
             for table, frame in (
@@ -646,6 +669,8 @@ def write_forecasts(db_path: Path, tables: ForecastTables) -> None:
                 con.register("frame", frame.to_arrow())
                 con.execute(f"INSERT INTO ml.{table} BY NAME SELECT * FROM frame")
                 con.unregister("frame")
+            if tables.forecast_fits is not None:
+                refit.write_fits(con, tables.warehouses, tables.forecast_fits)
             con.execute(OVERALL)
             con.execute("COMMIT")
         except Exception:
@@ -682,7 +707,8 @@ def run_forecast(
         duckdb.connect(str(db_path), read_only=True) as con,
     ):
         inputs = load_inputs(con, as_of, warehouses, config.include_cancelled)
-    tables = build_forecasts(inputs, config, on_progress)
+        stored_fits = refit.load_fits(con, warehouses)
+    tables = build_forecasts(inputs, config, on_progress, stored_fits)
     if warehouses:  # a warehouse without any demand still has its old rows cleared
         tables.warehouses = sorted(set(tables.warehouses) | set(warehouses))
     with _locked(db_path, "forecast: writing " + ",".join(tables.warehouses), lock_wait_seconds):
