@@ -91,7 +91,6 @@ class ForecastConfig:
             origin_step=self.origin_step_days,
             min_train_days=self.min_train_days,
             interval=self.interval,
-            extra_days=self.refit_every_days - 1,
         )
 
     def fit_settings(self) -> str:
@@ -270,8 +269,7 @@ def build_tasks(
     inputs: ForecastInputs, series: pl.DataFrame, config: ForecastConfig
 ) -> tuple[list[SeriesTask], dict[str, np.ndarray]]:
     """Dense daily arrays for every series that a worker forecasts, costliest first."""
-    # promotions over the whole fitted path: the horizon and the days a fit is reused
-    as_of, h = inputs.as_of, config.horizon_days + config.refit_every_days - 1
+    as_of, h = inputs.as_of, config.horizon_days
     recent = inputs.demand.filter(pl.col("date") > as_of - timedelta(days=364))
     wh_shares = {
         w: _shares_array(rows)
@@ -484,8 +482,7 @@ def build_forecasts(
     )
     holidays = None
     if config.chinese_calendar:
-        last_day = as_of + timedelta(days=h + config.refit_every_days - 1)
-        holidays = calendar_events(inputs.first_date, last_day).to_pandas()
+        holidays = calendar_events(inputs.first_date, as_of + timedelta(days=h)).to_pandas()
         holidays["ds"] = holidays["ds"].astype("datetime64[ns]")
     results, fits, refits = refit.run_with_reuse(
         lambda todo: run_tasks(todo, holidays, config, on_progress),
@@ -495,6 +492,7 @@ def build_forecasts(
         h,
         config.refit_every_days,
         config.fit_settings(),
+        set(holidays["ds"].dt.date) if holidays is not None else set(),
     )
     log.info("forecast fits: %s", refits.summary())
     results += category_forecasts(inputs, series, wh_shares, _error_ratio(results), config)

@@ -12,11 +12,17 @@ cost. Every series is fitted again
   the first day of its history, or the forecast settings, or
 - when it has no stored fit.
 
-Otherwise the run reuses the fit: the forecast the fit made for the days from this
-as-of date on (a fit forecasts `every_days - 1` days beyond the horizon for that), its
-backtest metrics, and its model, with the reuse said in the reason. `every_days=1`
-fits every series on every run. Same stored fits and inputs, same result: nothing here
-reads the clock.
+- when a promotion, or for a Prophet series a calendar event, falls in the days at the
+  end of the horizon that its fit did not forecast.
+
+Otherwise the run reuses the fit: what the fit forecast for the days from this as-of date
+on, its backtest metrics and its model, with the reuse said in the reason. The days at
+the end of the horizon past the fit's own (as many as days since the fit, at most six)
+repeat the fitted week before them, which is exactly the method's forecast for Croston,
+TSB and seasonal naive (weekly-shaped) and continues Prophet's weekly shape without its
+trend for those few days. A fit run is the unchanged forecast, so on its refit day a
+series publishes what fitting every day would. `every_days=1` fits every series on every
+run. Same stored fits and inputs, same result: nothing here reads the clock.
 
 Stored in `ml.forecast_fits`, one row per warehouse × SKU the workers fitted.
 """
@@ -28,7 +34,7 @@ import json
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 import duckdb
 import numpy as np
@@ -72,7 +78,7 @@ class StoredFit:
     note: str
     history_days: int  # len(y) at the fit: its start .. fitted_as_of
     fingerprint: str
-    yhat: np.ndarray  # fitted_as_of + 1 .. fitted_as_of + horizon + every_days - 1
+    yhat: np.ndarray  # fitted_as_of + 1 .. fitted_as_of + horizon
     yhat_lower: np.ndarray
     yhat_upper: np.ndarray
     metrics: dict[str, float]
@@ -98,7 +104,7 @@ def refit_slot(warehouse_id: str, sku: str, every_days: int) -> int:
 
 def fingerprint(task: SeriesTask, history_days: int, path_days: int, settings: str) -> str:
     """What a fit saw: settings, route, first day, demand up to the fit, promotions over
-    the fitted path. Equal fingerprints: refitting would give the same forecast."""
+    its history and horizon. Equal fingerprints: refitting then gave this forecast."""
     digest = hashlib.sha256()
     for part in (settings, task.route, task.start.isoformat()):
         digest.update(part.encode())
@@ -119,13 +125,15 @@ def plan_refits(
     horizon: int,
     every_days: int,
     settings: str,
+    event_days: set[date] = frozenset(),
 ) -> RefitPlan:
-    """Split the run's series into those to fit and those whose stored fit still holds."""
+    """Split the run's series into those to fit and those whose stored fit still holds.
+    `event_days`: the calendar's holiday and festival days (Prophet's regressors)."""
     plan = RefitPlan(to_fit=[], reused=[], kept=[])
     today = as_of.toordinal() % every_days
     for task in tasks:
         fit = stored.get((task.warehouse_id, task.sku))
-        why = _refit_reason(task, fit, as_of, horizon, every_days, today, settings)
+        why = _refit_reason(task, fit, as_of, horizon, every_days, today, settings, event_days)
         if why:
             plan.to_fit.append(task)
             plan.why[why] = plan.why.get(why, 0) + 1
@@ -144,6 +152,7 @@ def _refit_reason(
     every_days: int,
     today: int,
     settings: str,
+    event_days: set[date],
 ) -> str | None:
     if fit is None:
         return "no stored fit"
@@ -156,10 +165,19 @@ def _refit_reason(
         return "its refit day"
     if fit.route != task.route:
         return "route changed"
-    if len(task.y) - age != fit.history_days or len(fit.yhat) < age + horizon:
+    if len(task.y) - age != fit.history_days or len(fit.yhat) != horizon:
         return "history start moved"
     if fingerprint(task, fit.history_days, len(fit.yhat), settings) != fit.fingerprint:
         return "history or promotions changed"
+    # the days past the fit's horizon: repeated from the week before, unless they hold
+    # what the repeated week cannot know
+    n = len(task.y)
+    if np.any(task.promo[n + horizon - age : n + horizon] > 0):
+        return "a promotion past the fitted horizon"
+    if task.route.startswith("prophet"):
+        tail = {as_of + timedelta(days=horizon - i) for i in range(age)}
+        if tail & event_days:
+            return "a calendar event past the fitted horizon"
     return None
 
 
@@ -169,19 +187,26 @@ def _reuse(fit: StoredFit, as_of: date, horizon: int, every_days: int) -> Series
     if age:
         note += (
             f"; fitted as of {fit.fitted_as_of}, reused {age} d later (refit every "
-            f"{every_days} d; its history and promotions unchanged since)"
+            f"{every_days} d; its history and promotions unchanged since; the last {age} d "
+            "repeat the fitted week before)"
         )
-    window = slice(age, age + horizon)
     return SeriesResult(
         warehouse_id=fit.warehouse_id,
         sku=fit.sku,
         model=fit.model,
         note=note,
-        yhat=fit.yhat[window],
-        yhat_lower=fit.yhat_lower[window],
-        yhat_upper=fit.yhat_upper[window],
+        yhat=shifted(fit.yhat, age),
+        yhat_lower=shifted(fit.yhat_lower, age),
+        yhat_upper=shifted(fit.yhat_upper, age),
         metrics=dict(fit.metrics),
     )
+
+
+def shifted(path: np.ndarray, age: int) -> np.ndarray:
+    """A fitted path moved `age` days on (age < 7): its last `age` days are the same
+    weekdays of the week before."""
+    out = np.concatenate([path[age:], path[len(path) - 7 : len(path) - 7 + age]])
+    return out
 
 
 def new_fits(
@@ -222,18 +247,15 @@ def run_with_reuse(
     horizon: int,
     every_days: int,
     settings: str,
+    event_days: set[date] = frozenset(),
 ) -> tuple[list[SeriesResult], list[StoredFit], RefitPlan]:
-    """Fit what `plan_refits` says through `run_tasks`, reuse the rest. Results are cut to
-    the horizon; the fits (new ones whole, reused ones as stored) are returned to store."""
-    plan = plan_refits(tasks, stored, as_of, horizon, every_days, settings)
+    """Fit what `plan_refits` says through `run_tasks`, reuse the rest; returns the results
+    and the fits to store (new ones, and the reused ones as they were)."""
+    if not 1 <= every_days <= 7:  # a reused path is moved on by less than a week
+        raise ValueError(f"refit_every_days={every_days}: expected 1 to 7")
+    plan = plan_refits(tasks, stored, as_of, horizon, every_days, settings, event_days)
     fitted = run_tasks(plan.to_fit) if plan.to_fit else []  # nothing to fit: no Prophet import
     fits = new_fits(plan.to_fit, fitted, as_of, settings) + plan.kept
-    for r in fitted:
-        r.yhat, r.yhat_lower, r.yhat_upper = (
-            r.yhat[:horizon],
-            r.yhat_lower[:horizon],
-            r.yhat_upper[:horizon],
-        )
     return fitted + plan.reused, fits, plan
 
 

@@ -120,15 +120,15 @@ def test_a_reused_fit_publishes_what_it_forecast_for_those_days(week) -> None:
         assert overlap.height == CONFIG.horizon_days - 1
         for column in ("yhat", "yhat_lower", "yhat_upper"):
             assert overlap[column].to_list() == overlap[f"{column}_next"].to_list()
-        # the last day comes from the path the fit made past its horizon
-        path = before.forecast_fits.filter(
-            (pl.col("warehouse_id") == warehouse) & (pl.col("sku") == sku)
-        )["yhat"][0].to_list()
-        assert rows[after.as_of]["yhat"].to_list() == path[1 : CONFIG.horizon_days + 1]
+        # the day past the fit's horizon repeats the same weekday of the fitted week before
+        last = rows[after.as_of].sort("date").tail(1)
+        week_before = rows[FIRST_AS_OF].filter(pl.col("date") == last["date"][0] - timedelta(7))
+        assert last["yhat"].to_list() == week_before["yhat"].to_list()
         reason = after.forecast_series.filter(
             (pl.col("warehouse_id") == warehouse) & (pl.col("sku") == sku)
         )["reason"][0]
         assert f"fitted as of {FIRST_AS_OF}, reused 1 d later" in reason
+        assert "the last 1 d repeat the fitted week before" in reason
 
 
 def test_a_late_correction_refits_its_series_on_the_next_run(demand, week) -> None:
@@ -177,25 +177,31 @@ def test_a_new_promotion_refits_its_sku(demand, week) -> None:
         inputs, CONFIG, stored_fits=refit.fits_from_frame(week[0].forecast_fits)
     )
     assert _fitted_on(tables)[("WH-A", "SKU-SPARSE-1")] == day
+    assert _fitted_on(week[1])[("WH-A", "SKU-SPARSE-1")] == FIRST_AS_OF  # not its day
 
 
-def test_refitting_every_day_fits_every_series_and_the_longer_path_changes_nothing(
-    demand, week
-) -> None:
+def test_refitting_every_day_fits_every_series_and_a_fit_is_the_same_forecast(demand, week) -> None:
     daily = ForecastConfig(
         workers=1, horizon_days=28, n_origins=2, origin_step_days=28, refit_every_days=1
     )
     fresh = _run(demand, FIRST_AS_OF, None, daily)
+    assert fresh.demand_forecast.equals(week[0].demand_forecast)
+    assert fresh.forecast_series.equals(week[0].forecast_series)
     again = _run(demand, FIRST_AS_OF + timedelta(days=1), fresh, daily)
     assert set(_fitted_on(again).values()) == {FIRST_AS_OF + timedelta(days=1)}
-    # a fit run past its horizon (for reuse) publishes the horizon as a fit without it
-    weekly_fit = week[0].demand_forecast.sort("warehouse_id", "sku", "date")
-    daily_fit = fresh.demand_forecast.sort("warehouse_id", "sku", "date")
-    assert weekly_fit.drop("yhat", "yhat_lower", "yhat_upper").equals(
-        daily_fit.drop("yhat", "yhat_lower", "yhat_upper")
-    )
-    for column in ("yhat", "yhat_lower", "yhat_upper"):
-        np.testing.assert_allclose(weekly_fit[column], daily_fit[column], rtol=1e-6, atol=1e-9)
+    # on a series' refit day it publishes what fitting every day publishes
+    for tables in week[1:]:
+        today = tables.as_of
+        refitted = [k for k, d in _fitted_on(tables).items() if d == today]
+        every_day = _run(demand, today, None, daily)
+        for warehouse, sku in refitted:
+            mine, theirs = (
+                t.demand_forecast.filter(
+                    (pl.col("warehouse_id") == warehouse) & (pl.col("sku") == sku)
+                )
+                for t in (tables, every_day)
+            )
+            assert mine.equals(theirs), (warehouse, sku, today)
 
 
 def test_a_rerun_of_the_same_day_reuses_every_fit_unchanged(demand, week) -> None:
@@ -203,6 +209,38 @@ def test_a_rerun_of_the_same_day_reuses_every_fit_unchanged(demand, week) -> Non
     assert rerun.demand_forecast.equals(week[1].demand_forecast)
     assert rerun.forecast_series.equals(week[1].forecast_series)
     assert rerun.forecast_fits.equals(week[1].forecast_fits)
+
+
+def test_a_promotion_past_the_fitted_horizon_refits_its_sku(demand, week) -> None:
+    """Known at the fit, but on a day the fit did not forecast: the repeated week would
+    miss it."""
+    day = FIRST_AS_OF + timedelta(days=1)
+    late_day = day + timedelta(days=CONFIG.horizon_days)  # the one day past the fit
+    promo = pl.DataFrame(
+        {
+            "promo_id": ["P3"],
+            "platform": [None],
+            "sku": ["SKU-SPARSE-1"],
+            "starts_on": [late_day],
+            "ends_on": [late_day + timedelta(days=3)],
+            "discount_pct": [30.0],
+        },
+        schema_overrides={"platform": pl.String},
+    )
+    fitted = {}
+    for as_of in (FIRST_AS_OF, day):
+        inputs = _inputs(demand, as_of)
+        inputs = ForecastInputs(
+            inputs.as_of,
+            inputs.first_date,
+            inputs.demand,
+            inputs.products,
+            pl.concat([inputs.promotions, promo]),
+        )
+        stored = refit.fits_from_frame(fitted["tables"].forecast_fits) if fitted else None
+        fitted["tables"] = build_forecasts(inputs, CONFIG, stored_fits=stored)
+    assert _fitted_on(fitted["tables"])[("WH-A", "SKU-SPARSE-1")] == day
+    assert _fitted_on(week[1])[("WH-A", "SKU-SPARSE-1")] == FIRST_AS_OF  # not its day
 
 
 def test_fits_are_stored_and_read_back(week, tmp_path: Path) -> None:
