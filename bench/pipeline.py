@@ -60,6 +60,8 @@ class RunFigures:
     label: str
     stages: dict[str, StageFigure] = field(default_factory=dict)
     input_rows: int = 0
+    load: list[float] = field(default_factory=list)  # 1-minute load average, each second
+    dbt_nodes: dict[str, tuple[int, float]] = field(default_factory=dict)  # type: (n, s)
 
     @property
     def seconds(self) -> float:
@@ -137,10 +139,14 @@ def measure_run(label: str, extracts: Path, db_path: Path, feeds: Path) -> RunFi
     stop = threading.Event()
 
     def sample() -> None:
+        ticks = 0
         while not stop.is_set():
             stage = current[0]
             if stage is not None:
                 stage.peak_mib = max(stage.peak_mib, tree_rss(watched) / 2**20)
+            if ticks % 10 == 0:
+                figures.load.append(os.getloadavg()[0])
+            ticks += 1
             stop.wait(0.1)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -169,7 +175,24 @@ def measure_run(label: str, extracts: Path, db_path: Path, feeds: Path) -> RunFi
     sampler.join()
     if child.returncode != 0:
         raise SystemExit(f"{label}: the pipeline failed (exit {child.returncode}); see above")
+    figures.dbt_nodes = dbt_node_times(db_path)
     return figures
+
+
+def dbt_node_times(db_path: Path) -> dict[str, tuple[int, float]]:
+    """Nodes the run's dbt build ran and their summed seconds, per resource type (from
+    run_results.json in the warehouse's dbt state)."""
+    from wmsight.transform import dbt_state_dir
+
+    path = dbt_state_dir(db_path) / "target" / "run_results.json"
+    if not path.exists():
+        return {}
+    totals: dict[str, tuple[int, float]] = {}
+    for result in json.loads(path.read_text(encoding="utf-8"))["results"]:
+        kind = result["unique_id"].split(".")[0]
+        n, seconds = totals.get(kind, (0, 0.0))
+        totals[kind] = (n + 1, seconds + result["execution_time"])
+    return dict(sorted(totals.items()))
 
 
 def stage_drops(extracts: Path, target: Path, drops: list[Path]) -> Path:
@@ -210,8 +233,8 @@ def bench_scale(scale: float, seed: int, workdir: Path) -> dict[str, RunFigures]
 def table(results: dict[float, dict[str, RunFigures]]) -> list[str]:
     stages = list(next(iter(results.values()))["full"].stages)
     lines = [
-        "| scale | run | " + " | ".join(stages) + " | total s | peak MiB | input rows/s |",
-        "|---:|---|" + "---:|" * (len(stages) + 3),
+        "| scale | run | " + " | ".join(stages) + " | total s | peak MiB | input rows/s | load |",
+        "|---:|---|" + "---:|" * (len(stages) + 3) + "---|",
     ]
     for scale, runs in results.items():
         for label, run in runs.items():
@@ -220,7 +243,7 @@ def table(results: dict[float, dict[str, RunFigures]]) -> list[str]:
             lines.append(
                 f"| {scale:g} | {label} | "
                 + " | ".join(cells)
-                + f" | {run.seconds:.1f} | {run.peak_mib:,.0f} | {rate:,.0f} |"
+                + f" | {run.seconds:.1f} | {run.peak_mib:,.0f} | {rate:,.0f} | {load_range(run)} |"
             )
     lines.append("")
     lines.append("Peak resident memory per stage (MiB, the process and its workers):")
@@ -237,6 +260,23 @@ def table(results: dict[float, dict[str, RunFigures]]) -> list[str]:
             + " |"
         )
     return lines
+
+
+def dbt_lines(results: dict[float, dict[str, RunFigures]]) -> list[str]:
+    """What the transform stage's dbt build ran: nodes and their seconds by type."""
+    lines = ["dbt nodes run by the transform stage (count, summed node seconds; 2 threads):", ""]
+    for scale, runs in results.items():
+        for label, run in runs.items():
+            parts = [f"{kind} {n} ({s:.1f} s)" for kind, (n, s) in run.dbt_nodes.items()]
+            lines.append(f"- scale {scale:g} {label}: " + (", ".join(parts) or "–"))
+    return lines
+
+
+def load_range(run: RunFigures) -> str:
+    """The machine's 1-minute load average during the run (2 cores: above 2 is queueing)."""
+    if not run.load:
+        return "–"
+    return f"{min(run.load):.1f}–{max(run.load):.1f}"
 
 
 def ratios(results: dict[float, dict[str, RunFigures]]) -> list[str]:
@@ -303,6 +343,8 @@ def write_docs(results: dict[float, dict[str, RunFigures]], seed: int) -> None:
         "",
         *ratios(results),
         "",
+        *dbt_lines(results),
+        "",
         f"![time per stage against scale]({PLOT.name})",
         END_MARK,
     ]
@@ -339,6 +381,8 @@ def main() -> None:
     print("\n".join(table(results)))
     print()
     print("\n".join(ratios(results)))
+    print()
+    print("\n".join(dbt_lines(results)))
     if args.write_docs:
         write_docs(results, args.seed)
         print(f"\nwrote {DOCS.relative_to(ROOT)} and {PLOT.relative_to(ROOT)}")
