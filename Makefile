@@ -54,9 +54,10 @@ lint: setup
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 
-bench: setup  ## the pipeline per stage at scale 1 and 10, ingest against bare read_csv
-	$(RUN) python bench/pipeline.py --scales 1 10
+bench: setup  ## pipeline per stage at scale 1 and 10 (writes docs/BENCHMARKS.md), ingest vs bare read_csv, forecast vs naive Prophet
+	$(RUN) python bench/pipeline.py --scales 1 10 --write-docs
 	$(RUN) python bench/ingest.py
+	$(RUN) python bench/forecast.py --sample 300 --rounds 3
 
 clean:
 	rm -rf $(DEMO) .pytest_cache

@@ -31,7 +31,7 @@ from daily_runs import WMSIGHT, DemoDays, Site
 
 from data_contracts.extracts import CONTRACTS_BY_FILE
 from wmsight.publish import LATEST, MANIFEST
-from wmsight.transform import PROJECT_DIR
+from wmsight.transform import dbt_state_dir
 
 pytestmark = pytest.mark.slow
 
@@ -330,7 +330,7 @@ def test_a_daily_run_killed_in_every_stage_recovers_without_loss_or_duplicates(
         # whatever the kill hit, readers see one whole publication: yesterday's or today's
         assert whole_publication(site.feeds) in (yesterday_feeds, worlds.expected_feeds)
     # and what a kill while dbt wrote its parse cache would leave: half the file
-    cache = PROJECT_DIR / "target" / "partial_parse.msgpack"
+    cache = dbt_state_dir(site.db) / "target" / "partial_parse.msgpack"
     with cache.open("r+b") as handle:
         handle.truncate(cache.stat().st_size // 2)
     run(command(site, "run"), worlds.log)  # the next run, with no help

@@ -320,7 +320,18 @@ def test_a_killed_publication_never_leaves_latest_half_written(tmp_path: Path) -
     # the next publication cleans up what the killed ones left
     publish_feeds(db, feeds)
     assert manifest(feeds / LATEST)["as_of"] == "2025-11-30"
-    assert len(publications(feeds)) == 2  # 2025-11-29 and 2025-11-30; no leftovers
+    # no leftovers: every folder is a linked publication, or a finished one a re-run of
+    # 2025-11-30 replaced (a kill that came after it was visible), kept for readers
+    linked = {
+        Path(os.readlink(link)).name
+        for link in feeds.iterdir()
+        if link.is_symlink() and link.name != LATEST
+    }
+    assert len(linked) == 2  # 2025-11-29 and 2025-11-30
+    markers = feeds / ".runs" / SUPERSEDED_DIR
+    kept_for_readers = {m.name for m in markers.iterdir()} if markers.is_dir() else set()
+    assert publications(feeds) == linked | kept_for_readers
+    assert all((feeds / ".runs" / name / MANIFEST).is_file() for name in kept_for_readers)
     assert not list(feeds.glob(".*.tmp"))
 
 
