@@ -22,6 +22,13 @@ def _figure(title: str, height: int = 320) -> go.Figure:
     return figure
 
 
+def _date_axis(figure: go.Figure, t: Translator, period: str = "day") -> go.Figure:
+    """Dates on the x axis and in the hover labels in the reader's language."""
+    fmt = t.chart_dates(period)
+    figure.update_xaxes(tickformat=fmt, hoverformat=fmt)
+    return figure
+
+
 def kpi_trend(daily: pl.DataFrame, metric: str, unit: str, t: Translator) -> go.Figure:
     """One KPI per day with its target."""
     series = daily.filter(pl.col("metric") == metric).sort("date")
@@ -43,6 +50,7 @@ def kpi_trend(daily: pl.DataFrame, metric: str, unit: str, t: Translator) -> go.
             line={"color": NEUTRAL, "dash": "dash"},
         )
     figure.update_yaxes(ticksuffix="%" if unit == "rate" else "")
+    _date_axis(figure, t)
     return figure
 
 
@@ -102,6 +110,7 @@ def orders_timeline(monthly: pl.DataFrame, t: Translator) -> go.Figure:
             marker_color=CHANNEL_COLOURS.get(channel),
         )
     figure.update_layout(barmode="stack")
+    _date_axis(figure, t, "month")
     return figure
 
 
@@ -116,6 +125,7 @@ def feedback_timeline(feedback: pl.DataFrame, t: Translator) -> go.Figure:
         name=t("feedback"),
     )
     figure.update_yaxes(range=[0.5, 5.5], dtick=1)
+    _date_axis(figure, t)
     return figure
 
 
@@ -142,6 +152,7 @@ def demand(history: pl.DataFrame, forecast: pl.DataFrame, t: Translator) -> go.F
         figure.add_scatter(
             x=dates, y=forecast["yhat"].to_list(), name=t("forecast"), line={"color": ACCENT}
         )
+    _date_axis(figure, t)
     return figure
 
 
@@ -161,6 +172,7 @@ def projection(frame: pl.DataFrame, t: Translator) -> go.Figure:
             line={"color": colour, "dash": dash},
         )
     figure.update_yaxes(title=t("units"))
+    _date_axis(figure, t)
     return figure
 
 

@@ -341,6 +341,13 @@ class Translator:
             return f"{value.day} {value:%b %Y}"
         return f"{value.year}年{value.month}月{value.day}日"
 
+    def chart_dates(self, period: str = "day") -> str:
+        """Plotly's (d3) format for a date axis and its hover labels, written as `day`
+        writes dates: 30 Nov 2025 / 2025年11月30日; "month": Nov 2025 / 2025年11月."""
+        if period == "month":
+            return "%b %Y" if self.language == "en" else "%Y年%-m月"
+        return "%-d %b %Y" if self.language == "en" else "%Y年%-m月%-d日"
+
     def moment(self, value: datetime | None) -> str:
         if value is None:
             return "—"

@@ -652,3 +652,30 @@ def test_a_users_file_with_plain_passwords_is_refused_and_the_app_stays_read_onl
     app.switch_page("views/review.py").run()
     _no_errors(app)
     assert "rv_decision" not in _keys(app)
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_chart_dates_are_written_as_the_pages_write_them(language: str) -> None:
+    from dashboards import charts
+    from dashboards.i18n import Translator
+
+    t = Translator(language)
+    day = date(2025, 11, 3)
+    # d3's date directives used here mean what strftime's do (glibc: %-d, %-m)
+    assert day.strftime(t.chart_dates()) == t.day(day)
+    assert day.strftime(t.chart_dates("month")) == (
+        "Nov 2025" if language == "en" else "2025年11月"
+    )
+    daily = pl.DataFrame({"date": [day], "metric": ["fill_rate"], "value": [0.9], "target": [0.95]})
+    history = pl.DataFrame({"date": [day], "ordered": [3]})
+    forecast = pl.DataFrame(
+        {"date": [day], "yhat": [2.0], "yhat_lower": [1.0], "yhat_upper": [3.0]}
+    )
+    monthly = pl.DataFrame({"month": [day], "channel": ["b2b"], "amount_cny": [10.0]})
+    for figure, period in (
+        (charts.kpi_trend(daily, "fill_rate", "rate", t), "day"),
+        (charts.demand(history, forecast, t), "day"),
+        (charts.orders_timeline(monthly, t), "month"),
+    ):
+        assert figure.layout.xaxis.tickformat == t.chart_dates(period)
+        assert figure.layout.xaxis.hoverformat == t.chart_dates(period)
