@@ -21,8 +21,10 @@ the end of the horizon past the fit's own (as many as days since the fit, at mos
 repeat the fitted week before them, which is exactly the method's forecast for Croston,
 TSB and seasonal naive (weekly-shaped) and continues Prophet's weekly shape without its
 trend for those few days. A fit run is the unchanged forecast, so on its refit day a
-series publishes what fitting every day would. `every_days=1` fits every series on every
-run. Same stored fits and inputs, same result: nothing here reads the clock.
+series publishes what fitting every day would. `every_days=1` fits every series once per
+as-of date (a re-run of a date whose inputs did not change reuses that date's fits, which
+fitting again would reproduce). Same stored fits and inputs, same result: nothing here
+reads the clock.
 
 Stored in `ml.forecast_fits`, one row per warehouse × SKU the workers fitted.
 """
