@@ -107,12 +107,13 @@ def build_data_docs(
             _result_key(feed, suite["name"], result_run, result_time),
             validation_results.deserialize(result),
         )
+    site = folder.absolute()  # GE refuses a relative root (`wmsight run --feeds demo_data/feeds`)
     builder = _site_builder_class()(
         data_context=context,
-        store_backend={"class_name": "TupleFilesystemStoreBackend", "base_directory": str(folder)},
+        store_backend={"class_name": "TupleFilesystemStoreBackend", "base_directory": str(site)},
         site_name=SITE_NAME,
         show_how_to_buttons=False,
-        runtime_environment={"root_directory": str(folder)},
+        runtime_environment={"root_directory": str(site)},
     )
     builder.build()
     return folder / INDEX

@@ -116,6 +116,20 @@ def test_feeds_are_published_with_a_manifest_and_skips_are_explained(tmp_path: P
     assert "churn_probability" in run["feeds"]["customer_360"]["note"]
 
 
+def test_a_feeds_folder_given_relative_to_the_working_directory_publishes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # as `make demo` calls it (`--feeds demo_data/feeds`); Great Expectations' Data Docs
+    # refused a relative folder and the demo's publish failed
+    make_warehouse(tmp_path / "w.duckdb")
+    monkeypatch.chdir(tmp_path)
+    result = publish_feeds(Path("w.duckdb"), Path("demo_data/feeds"))
+    assert result.published and not Path(result.folder).is_absolute()
+    run = manifest(Path("demo_data/feeds") / LATEST)
+    assert (Path("demo_data/feeds") / LATEST / run["data_docs"]["index"]).is_file()
+    assert set(run["data_docs"]["validations"]) >= {"kpi_daily", "customer_360"}
+
+
 def publications(feeds: Path) -> set[str]:
     """The publication folders (finished or not) under the feeds root."""
     return {p.name for p in (feeds / ".runs").iterdir() if p.name != SUPERSEDED_DIR}
