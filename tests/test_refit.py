@@ -50,22 +50,31 @@ def demand() -> pl.DataFrame:
     return pl.concat(frames).sort("warehouse_id", "sku", "date")
 
 
+def _promotion(
+    promo_id: str, sku: str, starts_on: date, ends_on: date, discount_pct: float
+) -> pl.DataFrame:
+    """One promotion on every platform, shaped like the promotions extract."""
+    return pl.DataFrame(
+        {
+            "promo_id": [promo_id],
+            "platform": [None],
+            "sku": [sku],
+            "starts_on": [starts_on],
+            "ends_on": [ends_on],
+            "discount_pct": [discount_pct],
+        },
+        schema_overrides={"platform": pl.String},
+    )
+
+
 def _inputs(demand: pl.DataFrame, as_of: date) -> ForecastInputs:
     known = demand.filter(pl.col("date") <= as_of)
     skus = sorted(set(known["sku"].to_list()))
     products = pl.DataFrame(
         {"sku": skus, "category": ["food"] * len(skus), "product_status": ["active"] * len(skus)}
     )
-    promotions = pl.DataFrame(
-        {
-            "promo_id": ["P1"],
-            "platform": [None],
-            "sku": ["SKU-WEEKLY"],
-            "starts_on": [FIRST_AS_OF + timedelta(days=20)],
-            "ends_on": [FIRST_AS_OF + timedelta(days=24)],
-            "discount_pct": [20.0],
-        },
-        schema_overrides={"platform": pl.String},
+    promotions = _promotion(
+        "P1", "SKU-WEEKLY", FIRST_AS_OF + timedelta(days=20), FIRST_AS_OF + timedelta(days=24), 20.0
     )
     return ForecastInputs(as_of, known["date"].min(), known, products, promotions)
 
@@ -155,17 +164,7 @@ def test_a_late_correction_refits_its_series_on_the_next_run(demand, week) -> No
 def test_a_new_promotion_refits_its_sku(demand, week) -> None:
     day = FIRST_AS_OF + timedelta(days=1)
     inputs = _inputs(demand, day)
-    promo = pl.DataFrame(
-        {
-            "promo_id": ["P2"],
-            "platform": [None],
-            "sku": ["SKU-SPARSE-1"],
-            "starts_on": [day + timedelta(days=5)],
-            "ends_on": [day + timedelta(days=9)],
-            "discount_pct": [30.0],
-        },
-        schema_overrides={"platform": pl.String},
-    )
+    promo = _promotion("P2", "SKU-SPARSE-1", day + timedelta(days=5), day + timedelta(days=9), 30.0)
     inputs = ForecastInputs(
         inputs.as_of,
         inputs.first_date,
@@ -216,17 +215,7 @@ def test_a_promotion_past_the_fitted_horizon_refits_its_sku(demand, week) -> Non
     miss it."""
     day = FIRST_AS_OF + timedelta(days=1)
     late_day = day + timedelta(days=CONFIG.horizon_days)  # the one day past the fit
-    promo = pl.DataFrame(
-        {
-            "promo_id": ["P3"],
-            "platform": [None],
-            "sku": ["SKU-SPARSE-1"],
-            "starts_on": [late_day],
-            "ends_on": [late_day + timedelta(days=3)],
-            "discount_pct": [30.0],
-        },
-        schema_overrides={"platform": pl.String},
-    )
+    promo = _promotion("P3", "SKU-SPARSE-1", late_day, late_day + timedelta(days=3), 30.0)
     fitted = {}
     for as_of in (FIRST_AS_OF, day):
         inputs = _inputs(demand, as_of)
