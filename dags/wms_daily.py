@@ -66,6 +66,7 @@ def _context(as_of: str | None = None) -> RunContext:
         date.fromisoformat(as_of) if as_of else None,
         csv=bool(params.get("csv")),
         keep_runs=settings.feeds_keep_runs,
+        ingest_workers=settings.ingest_workers,
     )
 
 

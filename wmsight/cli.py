@@ -172,7 +172,11 @@ def ingest(extracts: ExtractsOption = None, db: DbOption = None) -> None:
 
         with _writing(settings.db_path, "wmsight ingest"):
             result = ingest_extracts(
-                settings.extracts_dir, settings.db_path, on_file=on_file, on_drops=on_drops
+                settings.extracts_dir,
+                settings.db_path,
+                on_file=on_file,
+                on_drops=on_drops,
+                workers=settings.ingest_workers,
             )
     table = Table(title=f"ingest into {settings.db_path}")
     for column in ("drop", "file", "status", "read", "loaded", "quarantined", "note"):
@@ -375,6 +379,7 @@ def run(
         _as_of(as_of),
         csv=csv,
         keep_runs=keep_runs or settings.feeds_keep_runs,
+        ingest_workers=settings.ingest_workers,
     )
     status = console.status("")
     status.start()

@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     # run folders kept under the feeds root (the newest ones; `latest` is always kept)
     feeds_keep_runs: int = Field(default=30, ge=1)
     log_level: str = "INFO"
+    # extract files of a drop loaded at once; None: ingest.load.DEFAULT_WORKERS (two, or
+    # one on a single core)
+    ingest_workers: int | None = Field(default=None, ge=1)
     # the dashboard's users (streamlit-authenticator's YAML, bcrypt-hashed passwords);
     # None: the demo users shipped in dashboards/demo_users.yaml
     dashboard_users: Path | None = None

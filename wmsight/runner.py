@@ -31,6 +31,7 @@ class RunContext:
     as_of: date | None = None
     csv: bool = False  # publish CSV copies beside the Parquet feeds
     keep_runs: int | None = None  # feed run folders to keep (None: all)
+    ingest_workers: int | None = None  # files loaded at once (None: ingest's default)
 
 
 @dataclass

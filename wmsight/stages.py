@@ -9,7 +9,7 @@ from wmsight.transform import build_warehouse
 
 
 def ingest_stage(context: RunContext) -> StageOutcome:
-    result = ingest_extracts(context.extracts_dir, context.db_path)
+    result = ingest_extracts(context.extracts_dir, context.db_path, workers=context.ingest_workers)
     warnings = [
         f"{f.drop_date} {f.source_file}: {f.status} — {f.message}"
         for f in result.files
