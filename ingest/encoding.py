@@ -18,7 +18,11 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
 
 from ingest.errors import FileRejected
 
@@ -37,12 +41,32 @@ class MixedText:
 
 @dataclass(frozen=True)
 class DecodedFile:
-    text: str
+    """A delivered file and how it decodes. Its text is decoded when first asked for: the
+    readers of the large files take UTF-8 bytes as delivered (`utf8()`), and a whole file
+    as Python text costs time and up to four bytes per character."""
+
     encoding: str  # "utf-8", "utf-8-sig" or "gb18030": the file's, if it mixes
     sha256: str
     size_bytes: int
     data: bytes = field(repr=False)  # as delivered, for byte-level scans
     mixed: tuple[MixedText, ...] = ()  # pieces in the other encoding, by line
+    decoded_text: str | None = field(default=None, repr=False)  # known already (mixed files)
+
+    @cached_property
+    def text(self) -> str:
+        if self.decoded_text is not None:
+            return self.decoded_text
+        start = len(UTF8_BOM) if self.encoding == "utf-8-sig" else 0
+        return self.data[start:].decode("gb18030" if self.encoding == "gb18030" else "utf-8")
+
+    def first_line(self) -> str:
+        """The text up to the first line break (without decoding the rest)."""
+        if self.decoded_text is not None or "text" in self.__dict__:
+            return self.text.split("\n", 1)[0]
+        start = len(UTF8_BOM) if self.encoding == "utf-8-sig" else 0
+        end = self.data.find(b"\n", start)  # one byte in UTF-8 and GB18030, never part of another
+        line = self.data[start : len(self.data) if end < 0 else end]
+        return line.decode("gb18030" if self.encoding == "gb18030" else "utf-8")
 
     def utf8(self) -> tuple[bytes, int]:
         """The text in UTF-8 bytes, and where it starts in them (after a BOM): the bytes as
@@ -50,6 +74,20 @@ class DecodedFile:
         if self.mixed or self.encoding == "gb18030":
             return self.text.encode("utf-8"), 0
         return self.data, len(UTF8_BOM) if self.encoding == "utf-8-sig" else 0
+
+
+def is_utf8(data: bytes, start: int = 0) -> bool:
+    """Whether `data[start:]` is valid UTF-8, as strict `bytes.decode("utf-8")` has it, but
+    without building the text: Arrow's validator is ~10x faster (tests compare the two)."""
+    view = memoryview(data)[start:]
+    array = pa.LargeStringArray.from_buffers(
+        1, pa.py_buffer(np.array([0, len(view)], np.int64)), pa.py_buffer(view)
+    )
+    try:
+        array.validate(full=True)
+    except pa.ArrowInvalid:
+        return False
+    return True
 
 
 def sha256_of(data: bytes) -> str:
@@ -62,31 +100,34 @@ def decode_bytes(data: bytes, source_file: str, digest: str | None = None) -> De
     if not data:
         raise FileRejected(source_file, "the file is empty (0 bytes); a header row is required")
     if data.startswith(UTF8_BOM):
-        try:
-            return DecodedFile(
-                data[len(UTF8_BOM) :].decode("utf-8"), "utf-8-sig", digest, len(data), data
-            )
-        except UnicodeDecodeError as error:
-            # A BOM says UTF-8: pieces in GB18030 are the mixed ones.
-            tried = "UTF-8 (it starts with a UTF-8 BOM) or GB18030"
-            not_utf8 = len(UTF8_BOM) + error.start
-            text, _, mixed = _decode_mixed(
-                data, len(UTF8_BOM), "utf-8", source_file, not_utf8, tried
-            )
-            return DecodedFile(text, "utf-8-sig", digest, len(data), data, mixed)
-    try:
-        return DecodedFile(data.decode("utf-8"), "utf-8", digest, len(data), data)
-    except UnicodeDecodeError as error:
-        not_utf8 = error.start
+        if is_utf8(data, len(UTF8_BOM)):
+            return DecodedFile("utf-8-sig", digest, len(data), data)
+        # A BOM says UTF-8: pieces in GB18030 are the mixed ones.
+        tried = "UTF-8 (it starts with a UTF-8 BOM) or GB18030"
+        not_utf8 = len(UTF8_BOM) + _first_non_utf8(data[len(UTF8_BOM) :])
+        text, _, mixed = _decode_mixed(data, len(UTF8_BOM), "utf-8", source_file, not_utf8, tried)
+        return DecodedFile("utf-8-sig", digest, len(data), data, mixed, text)
+    if is_utf8(data):
+        return DecodedFile("utf-8", digest, len(data), data)
+    not_utf8 = _first_non_utf8(data)
     try:
         text = data.decode("gb18030")
     except UnicodeDecodeError:
         pass
     else:
         if not _has_utf8_piece(data):  # the usual GB18030 file
-            return DecodedFile(text, "gb18030", digest, len(data), data)
+            return DecodedFile("gb18030", digest, len(data), data, decoded_text=text)
     text, encoding, mixed = _decode_mixed(data, 0, None, source_file, not_utf8, "UTF-8 or GB18030")
-    return DecodedFile(text, encoding, digest, len(data), data, mixed)
+    return DecodedFile(encoding, digest, len(data), data, mixed, text)
+
+
+def _first_non_utf8(data: bytes) -> int:
+    """Where the first byte that is not UTF-8 is (`data` is not valid UTF-8)."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return error.start
+    raise AssertionError("Arrow and Python disagree on whether the bytes are UTF-8")
 
 
 def decode_file(path: Path, source_file: str) -> DecodedFile:

@@ -178,7 +178,7 @@ def read_csv(
 ) -> ReadResult:
     """`lean`: the lean pass of ingest.validate, for DuckDB's reader to run as it reads
     (then `ReadResult.lean` says where its rows are, and there is no `wm_src`)."""
-    header, extra, missing_optional = parse_header(decoded.text, contract)
+    header, extra, missing_optional = parse_header(decoded.first_line(), contract)
     result = _read_csv_duckdb(con, path, decoded, contract, header, lean)
     if result is None:
         result = _read_csv_lines(con, decoded, contract, header)
@@ -336,7 +336,7 @@ def _read_csv_duckdb(
     return ReadResult(
         rows_read=records + len(rejected),
         method="duckdb",
-        original_text=_records_lookup(decoded.text, record_lines),
+        original_text=_records_lookup(decoded, record_lines),
         malformed=[
             (line, "malformed_row", f"{error_type.lower()}: {message}", original)
             for line, error_type, message, original in rejected
@@ -353,14 +353,17 @@ def _read_csv_duckdb(
     )
 
 
-def _records_lookup(text: str, starts: list[int] | None) -> Callable[[list[int]], dict[int, str]]:
+def _records_lookup(
+    decoded: DecodedFile, starts: list[int] | None
+) -> Callable[[list[int]], dict[int, str]]:
     """Line -> the text of the record that starts there (`starts`: of records of several
-    lines, in order; None: every record is one line)."""
-    if starts is None:
-        return _lines_lookup(text)
+    lines, in order; None: every record is one line). The file's text is decoded only when
+    a record is looked up (for quarantined rows)."""
 
     def lookup(wanted: list[int]) -> dict[int, str]:
-        lines = _physical_lines(text)
+        if starts is None:
+            return _lines_lookup(decoded.text)(wanted)
+        lines = _physical_lines(decoded.text)
         found = {}
         for line in wanted:
             index = bisect.bisect_left(starts, line)

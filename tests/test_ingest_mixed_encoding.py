@@ -14,7 +14,7 @@ from pathlib import Path
 from conftest import query
 from extract_builder import DROP, csv_text, good, good_order, write_file
 
-from ingest.encoding import _is_utf8_text, decode_bytes
+from ingest.encoding import _is_utf8_text, decode_bytes, is_utf8
 from ingest.load import ingest_extracts
 
 EC, CU, FB = "erp/customers.csv", "crm/customers.csv", "crm/feedback.csv"
@@ -153,3 +153,40 @@ def _valid_utf8(data: bytes) -> bool:
     except UnicodeDecodeError:
         return False
     return True
+
+
+# Byte sequences at the edges of UTF-8: every kind strict decoding refuses (overlong forms,
+# surrogates, beyond U+10FFFF, cut-off and stray continuation bytes, bytes UTF-8 never
+# uses) beside valid one- to four-byte characters, and GB18030 text.
+_UTF8_EDGES = [
+    b"a", b",", b"\n", "é".encode(), "北".encode(), "€".encode(), "😀".encode(),
+    "\U0010ffff".encode(), "\ud7ff".encode(), "\ue000".encode(), "北京".encode("gb18030"),
+    b"\xc0\x80", b"\xc1\xbf", b"\xe0\x80\x80", b"\xe0\x9f\xbf", b"\xf0\x80\x80\x80",
+    b"\xf0\x8f\xbf\xbf", b"\xed\xa0\x80", b"\xed\xbf\xbf", b"\xf4\x90\x80\x80", b"\xf5\x80",
+    b"\xff", b"\xfe", b"\x80", b"\xbf", b"\xe4\xb8", b"\xf0\x9f\x98", b"\xc3",
+]  # fmt: skip
+
+
+def test_the_fast_utf8_check_agrees_with_python_on_every_edge() -> None:
+    generator = random.Random(20261203)
+    for _ in range(20_000):
+        data = b"".join(generator.choices(_UTF8_EDGES, k=generator.randint(0, 6)))
+        try:
+            data.decode("utf-8")
+            expected = True
+        except UnicodeDecodeError:
+            expected = False
+        assert is_utf8(data) == expected, data
+        assert is_utf8(b"\xef\xbb\xbf" + data, 3) == expected, data
+
+
+def test_a_file_is_decoded_only_when_its_text_is_asked_for() -> None:
+    text = "order_id,note\n1,北京\n"
+    decoded = decode_bytes(text.encode(), "x.csv")
+    assert "text" not in decoded.__dict__  # nothing decoded yet
+    assert decoded.first_line() == "order_id,note"
+    assert decoded.text == text
+    bom = decode_bytes(b"\xef\xbb\xbf" + text.encode(), "x.csv")
+    assert (bom.encoding, bom.first_line(), bom.text) == ("utf-8-sig", "order_id,note", text)
+    gb = decode_bytes(text.encode("gb18030"), "x.csv")
+    assert (gb.encoding, gb.first_line(), gb.text) == ("gb18030", "order_id,note", text)
