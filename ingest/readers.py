@@ -196,13 +196,13 @@ def _record_starts(data: bytes, start: int, end: int) -> np.ndarray | None:
     before it (RFC 4180 writes a quote inside a field as two). A blank line between records
     is skipped by DuckDB, which would shift the numbers, and a CR before a line break inside
     a field is kept by DuckDB but not by the line reader: those files go to it.
+
+    Without quotes, blank lines are not searched for here (two scans of the whole file):
+    DuckDB skips a blank line, so it then reads fewer records than the file has lines,
+    which sends the file to the line reader, and it refuses a line of only a CR.
     """
     if data.find(b'"', start, end) < 0:  # the usual case: every record is one line
-        if (
-            data.find(b"\n\n", start, end) >= 0
-            or data.find(b"\n\r\n", start, end) >= 0
-            or data.endswith(b"\n", start, end)
-        ):
+        if data.endswith(b"\n", start, end):
             return None
         return np.arange(2, data.count(b"\n", start, end) + 2)
     body = np.frombuffer(data, np.uint8, count=end - start, offset=start)
@@ -242,7 +242,9 @@ def _read_csv_duckdb(
     starts = _record_starts(data, start, end)
     if starts is None:
         return None
-    data_lines = data.count(b"\n", start, end)
+    # without quotes every line is a record: the lines were counted already
+    quoted = data.find(b'"', start, end) >= 0
+    data_lines = data.count(b"\n", start, end) if quoted else len(starts)
     one_per_line = len(starts) == data_lines
     control_lines = control_char_lines(decoded.data)
     if control_lines and not one_per_line:  # the lines of the records that hold them
