@@ -88,6 +88,22 @@ def test_environment_variables_configure_paths(extracts: Path, db_path: Path, mo
     assert query(db_path, "SELECT count(*) FROM raw.erp__products") == [(1,)]
 
 
+def test_a_bad_setting_exits_naming_it_without_a_traceback(
+    extracts: Path, db_path: Path, monkeypatch
+) -> None:
+    write_csv(extracts, DROP, "erp/products.csv", [good("erp/products.csv")])
+    args = ["ingest", "--extracts", str(extracts), "--db", str(db_path)]
+    monkeypatch.setenv("WMSIGHT_INGEST_WORKERS", "0")
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert "WMSIGHT_INGEST_WORKERS" in words(result.output)
+    assert "greater than or equal to 1" in words(result.output)
+    assert "Traceback" not in result.output and not db_path.exists()
+    monkeypatch.setenv("WMSIGHT_INGEST_WORKERS", "1")  # one file at a time
+    assert runner.invoke(app, args).exit_code == 0
+    assert query(db_path, "SELECT count(*) FROM raw.erp__products") == [(1,)]
+
+
 def test_runner_stops_at_the_first_failing_stage(tmp_path: Path) -> None:
     ran = []
 

@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.logging import RichHandler
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from wmsight.config import load_settings
+from wmsight.config import Settings, load_settings
 from wmsight.runner import (
     RunContext,
     Stage,
@@ -81,6 +82,20 @@ def _lock_busy_exits() -> Iterator[None]:
         yield
     except WarehouseBusy as error:
         console.print(f"[red]{error}[/red]")
+        raise typer.Exit(code=2) from error
+
+
+def _settings(**overrides: object) -> Settings:
+    """The settings, or a clear exit naming each bad WMSIGHT_* value (not a traceback)."""
+    try:
+        return load_settings(**overrides)
+    except ValidationError as error:
+        for problem in error.errors():
+            name = ".".join(str(part) for part in problem["loc"])
+            console.print(
+                f"[red]setting {name} (WMSIGHT_{name.upper()}) = {problem.get('input')!r}: "
+                f"{problem['msg']}[/red]"
+            )
         raise typer.Exit(code=2) from error
 
 
@@ -152,7 +167,7 @@ def ingest(extracts: ExtractsOption = None, db: DbOption = None) -> None:
     """
     from ingest.load import FileLoad, ingest_extracts
 
-    settings = load_settings(extracts_dir=extracts, db_path=db)
+    settings = _settings(extracts_dir=extracts, db_path=db)
     _setup_logging(settings.log_level)
     with Progress(
         TextColumn("{task.description}"),
@@ -213,7 +228,7 @@ def transform(db: DbOption = None) -> None:
     """
     from wmsight.transform import run_dbt
 
-    settings = load_settings(db_path=db)
+    settings = _settings(db_path=db)
     _setup_logging(settings.log_level)
     with _writing(settings.db_path, "wmsight transform"), console.status("dbt build …"):
         result = run_dbt(settings.db_path, "build")
@@ -259,7 +274,7 @@ def forecast(
     """
     from models_ml.forecast import ForecastConfig, run_forecast
 
-    settings = load_settings(db_path=db)
+    settings = _settings(db_path=db)
     _setup_logging(settings.log_level)
     with (
         _lock_busy_exits(),
@@ -300,7 +315,7 @@ def plan(
     """
     from models_ml.replenishment import PlanInputError, run_replenishment
 
-    settings = load_settings(db_path=db)
+    settings = _settings(db_path=db)
     _setup_logging(settings.log_level)
     with _writing(settings.db_path, "wmsight plan"), console.status("planning …"):
         try:
@@ -335,7 +350,7 @@ def customers(
     from models_ml.churn import run_customer_intelligence
     from models_ml.rules import RuleError
 
-    settings = load_settings(db_path=db)
+    settings = _settings(db_path=db)
     _setup_logging(settings.log_level)
     with (
         _writing(settings.db_path, "wmsight customers"),
@@ -370,7 +385,7 @@ def run(
     """
     from wmsight.stages import PIPELINE
 
-    settings = load_settings(extracts_dir=extracts, db_path=db, feeds_dir=feeds)
+    settings = _settings(extracts_dir=extracts, db_path=db, feeds_dir=feeds)
     _setup_logging(settings.log_level)
     context = RunContext(
         settings.extracts_dir,
@@ -435,7 +450,7 @@ def publish(
     moves only when every feed is written)."""
     from wmsight.publish import PublishError, publish_feeds
 
-    settings = load_settings(db_path=db, feeds_dir=feeds)
+    settings = _settings(db_path=db, feeds_dir=feeds)
     _setup_logging(settings.log_level)
     try:
         with _writing(settings.db_path, "wmsight publish"):
@@ -473,7 +488,7 @@ def simulate(
     """
     from models_ml.simulate import SimConfig, run_simulation
 
-    settings = load_settings(db_path=db)
+    settings = _settings(db_path=db)
     _setup_logging(settings.log_level)
     with (
         _writing(settings.db_path, "wmsight simulate"),
@@ -541,7 +556,7 @@ def dashboard(
 
     app_file = str(Path(dashboards.__file__).with_name("app.py"))  # not imported: it renders
 
-    settings = load_settings(db_path=db, feeds_dir=feeds)
+    settings = _settings(db_path=db, feeds_dir=feeds)
     environment = os.environ | {
         "WMSIGHT_FEEDS_DIR": str(settings.feeds_dir.resolve()),
         "WMSIGHT_DB_PATH": str(settings.db_path.resolve()),
