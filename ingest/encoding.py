@@ -62,7 +62,8 @@ class DecodedFile:
     def first_line(self) -> str:
         """The text up to the first line break (without decoding the rest)."""
         if self.decoded_text is not None or "text" in self.__dict__:
-            return self.text.split("\n", 1)[0]
+            end = self.text.find("\n")  # (not split: that would copy the rest of the text)
+            return self.text if end < 0 else self.text[:end]
         start = len(UTF8_BOM) if self.encoding == "utf-8-sig" else 0
         end = self.data.find(b"\n", start)  # one byte in UTF-8 and GB18030, never part of another
         line = self.data[start : len(self.data) if end < 0 else end]

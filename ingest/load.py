@@ -229,8 +229,7 @@ def _load_side_by_side(
                 if future.cancelled():
                     continue
                 try:
-                    # loads that finish after a failure are reported too: they committed
-                    loaded[futures[future]] = reported(future.result())
+                    outcome = future.result()
                 except Exception as error:
                     if failure is not None:
                         log.error("drop %s %s: %s", drop.drop_date, futures[future], error)
@@ -238,9 +237,16 @@ def _load_side_by_side(
                     failure = error
                     for waiting in futures:
                         waiting.cancel()
-        except BaseException:  # interrupted: the running loads end their transactions
+                    continue
+                # loads that finish after a failure are reported too: they committed
+                loaded[futures[future]] = reported(outcome)
+        except BaseException:
+            # Interrupted (or `on_file` failed): files not started stay so, and the running
+            # loads are interrupted too, rolling back, rather than finishing their files.
             for waiting in futures:
                 waiting.cancel()
+            for connection in connections:
+                connection.interrupt()
             raise
     if failure is not None:
         raise failure

@@ -187,6 +187,10 @@ def read_csv(
     return result
 
 
+# a blank line (LF or CRLF): one regex pass, less than half the time of two `find`s
+_BLANK_LINE = re.compile(rb"\n\r?\n")
+
+
 def _record_starts(data: bytes, start: int, end: int) -> np.ndarray | None:
     """The lines where the records of `data[start:end]` (header first, no final line break)
     start, from line 2, when DuckDB's reader can read them with exact line numbers; None
@@ -195,14 +199,12 @@ def _record_starts(data: bytes, start: int, end: int) -> np.ndarray | None:
     A line break is a record's end unless a quoted field is open: an odd number of quotes
     before it (RFC 4180 writes a quote inside a field as two). A blank line between records
     is skipped by DuckDB, which would shift the numbers, and a CR before a line break inside
-    a field is kept by DuckDB but not by the line reader: those files go to it.
-
-    Without quotes, blank lines are not searched for here (two scans of the whole file):
-    DuckDB skips a blank line, so it then reads fewer records than the file has lines,
-    which sends the file to the line reader, and it refuses a line of only a CR.
+    a field is kept by DuckDB but not by the line reader: those files go to it. (DuckDB's
+    record count does not always betray a blank line: one on the edge of its read buffer
+    can come back as a repeated record. So they are searched for.)
     """
     if data.find(b'"', start, end) < 0:  # the usual case: every record is one line
-        if data.endswith(b"\n", start, end):
+        if _BLANK_LINE.search(data, start, end) or data.endswith(b"\n", start, end):
             return None
         return np.arange(2, data.count(b"\n", start, end) + 2)
     body = np.frombuffer(data, np.uint8, count=end - start, offset=start)

@@ -99,6 +99,9 @@ def test_a_bad_setting_exits_naming_it_without_a_traceback(
     assert "WMSIGHT_INGEST_WORKERS" in words(result.output)
     assert "greater than or equal to 1" in words(result.output)
     assert "Traceback" not in result.output and not db_path.exists()
+    monkeypatch.setenv("WMSIGHT_INGEST_WORKERS", "[/red]")  # shown as written, not as markup
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2 and "'[/red]'" in result.output
     monkeypatch.setenv("WMSIGHT_INGEST_WORKERS", "1")  # one file at a time
     assert runner.invoke(app, args).exit_code == 0
     assert query(db_path, "SELECT count(*) FROM raw.erp__products") == [(1,)]

@@ -60,6 +60,16 @@ def test_loading_files_side_by_side_gives_what_loading_one_by_one_gives(
     assert _contents(tmp_path / "three.duckdb") == _contents(tmp_path / "one.duckdb")
 
 
+def _whole_files(db_path: Path) -> set[str]:
+    """The files the load log has (all of the first drop), after checking each is whole."""
+    logged = query(db_path, "SELECT drop_date, source_file, rows_loaded FROM raw.load_log")
+    assert len({drop for drop, _, _ in logged}) <= 1
+    for _, source_file, rows_loaded in logged:
+        table = "raw." + source_file.replace("/", "__").removesuffix(".csv").removesuffix(".jsonl")
+        assert query(db_path, f"SELECT count(*) FROM {table}") == [(rows_loaded,)], source_file
+    return {source_file for _, source_file, _ in logged}
+
+
 def test_a_failed_load_leaves_each_file_wholly_loaded_or_not_at_all(
     extracts: Path, tmp_path: Path
 ) -> None:
@@ -76,18 +86,10 @@ def test_a_failed_load_leaves_each_file_wholly_loaded_or_not_at_all(
         ingest_extracts(extracts, db_path, on_file=reported.append, workers=3)
 
     loaded = {f.source_file for f in reported if f.status == "loaded"}
-    logged = query(
-        db_path,
-        "SELECT source_file, rows_loaded FROM raw.load_log WHERE drop_date = "
-        "(SELECT min(drop_date) FROM raw.load_log)",
-    )
-    assert {name for name, _ in logged} == loaded  # what was reported is what was committed
+    # what was reported is what was committed, each file whole, nothing of the later drops
+    assert _whole_files(db_path) == loaded
     assert "erp/returns.csv" not in loaded
     assert query(db_path, "SELECT count(*) FROM raw.erp__returns") == [(0,)]
-    for source_file, rows_loaded in logged:  # each one whole
-        table = "raw." + source_file.replace("/", "__").removesuffix(".csv").removesuffix(".jsonl")
-        assert query(db_path, f"SELECT count(*) FROM {table}") == [(rows_loaded,)], source_file
-    assert query(db_path, "SELECT count(DISTINCT drop_date) FROM raw.load_log") == [(1,)]
 
     # Put right, the next run loads the rest, and the warehouse ends as a clean load does.
     with duckdb.connect(str(db_path)) as con:
@@ -96,4 +98,26 @@ def test_a_failed_load_leaves_each_file_wholly_loaded_or_not_at_all(
     assert {f.source_file for f in again.files if f.status == "unchanged"} == loaded
     clean = ingest_extracts(extracts, tmp_path / "clean.duckdb", workers=1)
     assert clean.count("loaded") == again.count("loaded") + len(loaded)
+    assert _contents(db_path) == _contents(tmp_path / "clean.duckdb")
+
+
+def test_a_failing_progress_callback_stops_the_load_and_leaves_each_file_whole(
+    extracts: Path, tmp_path: Path
+) -> None:
+    """An error raised by `on_file` (as an interrupt would be) stops the drop: the loads
+    still running are interrupted and roll back, and nothing is half-written."""
+    db_path = tmp_path / "w.duckdb"
+    reported = []
+
+    def stop_after_the_first(loaded) -> None:
+        reported.append(loaded)
+        raise RuntimeError("the progress display broke")
+
+    with pytest.raises(RuntimeError, match="progress display"):
+        ingest_extracts(extracts, db_path, on_file=stop_after_the_first, workers=3)
+    [first] = reported
+    assert first.source_file in _whole_files(db_path)  # it had committed before its report
+    again = ingest_extracts(extracts, db_path, workers=3)
+    assert again.count("rejected") == 0
+    ingest_extracts(extracts, tmp_path / "clean.duckdb", workers=1)
     assert _contents(db_path) == _contents(tmp_path / "clean.duckdb")

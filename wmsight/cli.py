@@ -92,9 +92,11 @@ def _settings(**overrides: object) -> Settings:
     except ValidationError as error:
         for problem in error.errors():
             name = ".".join(str(part) for part in problem["loc"])
-            console.print(
-                f"[red]setting {name} (WMSIGHT_{name.upper()}) = {problem.get('input')!r}: "
-                f"{problem['msg']}[/red]"
+            console.print(  # (no markup: the value is the user's text, brackets and all)
+                f"setting {name} (WMSIGHT_{name.upper()}) = {problem.get('input')!r}: "
+                f"{problem['msg']}",
+                style="red",
+                markup=False,
             )
         raise typer.Exit(code=2) from error
 
