@@ -28,6 +28,27 @@ def query(db_path: Path, sql: str, params: list | None = None) -> list[tuple]:
         return con.execute(sql, params or []).fetchall()
 
 
+# what differs between two loads of the same drops: when and in which run they happened
+_LOAD_RUN_COLUMNS = {
+    "load_log": "run_id, started_at, finished_at",
+    "quarantine": "run_id, quarantined_at",
+}
+
+
+def raw_contents(db_path: Path) -> dict[str, list[tuple]]:
+    """Every raw table's rows, in one order, without the load's own times and run id: what
+    two loads of the same drops must agree on."""
+    tables = query(db_path, "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'raw'")
+    return {
+        table: query(
+            db_path,
+            f"SELECT * EXCLUDE ({_LOAD_RUN_COLUMNS.get(table, '_loaded_at')}) "
+            f"FROM raw.{table} ORDER BY ALL",
+        )
+        for (table,) in tables
+    }
+
+
 @dataclass(frozen=True)
 class Scale1Warehouse:
     db_path: Path  # ingested and built by dbt; stages may add their ml.* tables

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import query
+from conftest import query, raw_contents
 from extract_builder import DROP, good_order, write_file
 from test_contracts_conformance import _dirty_file
 
@@ -437,28 +437,13 @@ def dirty_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return extracts
 
 
-def _dump(db_path: Path) -> dict[str, list[tuple]]:
-    tables = [
-        r[0]
-        for r in query(db_path, "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'raw'")
-    ]
-    skip = {"load_log": "run_id, started_at, finished_at", "quarantine": "run_id, quarantined_at"}
-    return {
-        t: query(
-            db_path,
-            f"SELECT * EXCLUDE ({skip.get(t, '_loaded_at')}) FROM raw.{t} ORDER BY ALL",
-        )
-        for t in tables
-    }
-
-
 def test_a_dirty_world_loads_the_same_through_the_lean_and_the_careful_pass(
     dirty_world: Path, tmp_path: Path
 ) -> None:
     lean_db, careful_db = tmp_path / "lean.duckdb", tmp_path / "careful.duckdb"
     ingest_extracts(dirty_world, lean_db)
     ingest_extracts(dirty_world, careful_db, careful=True)
-    lean, careful = _dump(lean_db), _dump(careful_db)
+    lean, careful = raw_contents(lean_db), raw_contents(careful_db)
     assert len(careful["quarantine"]) > 50
     assert lean.keys() == careful.keys()
     for table in careful:

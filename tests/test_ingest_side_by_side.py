@@ -7,16 +7,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import query
+from conftest import query, raw_contents
 
 from ingest.load import ingest_extracts
 from wmsight.demo import generate_world
-
-# what differs between two loads of the same drops: when and in which run they happened
-RUN_COLUMNS = {
-    "load_log": "run_id, started_at, finished_at",
-    "quarantine": "run_id, quarantined_at",
-}
 
 
 @pytest.fixture(scope="module")
@@ -24,24 +18,6 @@ def extracts(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("side_by_side") / "extracts"
     generate_world(root, scale=0.03, seed=5, days=200, delta_drops=2, dirty=0.02)
     return root
-
-
-def _contents(db_path: Path) -> dict[str, list[tuple]]:
-    """Every raw table's rows, in one order, without the load's own times and run id."""
-    with duckdb.connect(str(db_path), read_only=True) as con:
-        tables = [
-            row[0]
-            for row in con.execute(
-                "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'raw' ORDER BY 1"
-            ).fetchall()
-        ]
-        return {
-            table: con.execute(
-                f"SELECT * EXCLUDE ({RUN_COLUMNS.get(table, '_loaded_at')}) "
-                f"FROM raw.{table} ORDER BY ALL"
-            ).fetchall()
-            for table in tables
-        }
 
 
 def test_loading_files_side_by_side_gives_what_loading_one_by_one_gives(
@@ -57,7 +33,7 @@ def test_loading_files_side_by_side_gives_what_loading_one_by_one_gives(
     # the result lists files in drop and name order however they ran
     assert outcome(side_by_side.files) == outcome(one_by_one.files)
     assert side_by_side.rows_quarantined > 0
-    assert _contents(tmp_path / "three.duckdb") == _contents(tmp_path / "one.duckdb")
+    assert raw_contents(tmp_path / "three.duckdb") == raw_contents(tmp_path / "one.duckdb")
 
 
 def _whole_files(db_path: Path) -> set[str]:
@@ -98,7 +74,7 @@ def test_a_failed_load_leaves_each_file_wholly_loaded_or_not_at_all(
     assert {f.source_file for f in again.files if f.status == "unchanged"} == loaded
     clean = ingest_extracts(extracts, tmp_path / "clean.duckdb", workers=1)
     assert clean.count("loaded") == again.count("loaded") + len(loaded)
-    assert _contents(db_path) == _contents(tmp_path / "clean.duckdb")
+    assert raw_contents(db_path) == raw_contents(tmp_path / "clean.duckdb")
 
 
 def test_a_failing_progress_callback_stops_the_load_and_leaves_each_file_whole(
@@ -120,4 +96,4 @@ def test_a_failing_progress_callback_stops_the_load_and_leaves_each_file_whole(
     again = ingest_extracts(extracts, db_path, workers=3)
     assert again.count("rejected") == 0
     ingest_extracts(extracts, tmp_path / "clean.duckdb", workers=1)
-    assert _contents(db_path) == _contents(tmp_path / "clean.duckdb")
+    assert raw_contents(db_path) == raw_contents(tmp_path / "clean.duckdb")
