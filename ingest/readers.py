@@ -274,6 +274,8 @@ def _read_csv_duckdb(
             records = con.execute(
                 f"CREATE OR REPLACE TEMP TABLE {table} AS {query}", [str(readable)]
             ).fetchall()[0][0]
+        except duckdb.InterruptException:
+            raise  # the load was stopped: not a file for the line reader
         except duckdb.Error:
             return None
     # Records keep the file's order, and a new table numbers its rows by rowid in that order
