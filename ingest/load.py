@@ -108,7 +108,7 @@ def discover_drops(extracts_dir: Path) -> tuple[list[Drop], list[str]]:
 
 
 # Files loaded side by side by default. More than two rarely pays: DuckDB already spreads
-# each query over every core, and each worker holds a whole file's text in memory.
+# each query over every core, and each worker holds a whole file's bytes in memory.
 DEFAULT_WORKERS = min(2, os.cpu_count() or 1)
 
 

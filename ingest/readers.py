@@ -191,10 +191,10 @@ def read_csv(
 _BLANK_LINE = re.compile(rb"\n\r?\n")
 
 
-def _record_starts(data: bytes, start: int, end: int) -> np.ndarray | None:
+def _record_starts(data: bytes, start: int, end: int) -> tuple[np.ndarray, int] | None:
     """The lines where the records of `data[start:end]` (header first, no final line break)
-    start, from line 2, when DuckDB's reader can read them with exact line numbers; None
-    when not (then the line reader does).
+    start, from line 2, and how many lines follow the header, when DuckDB's reader can read
+    them with exact line numbers; None when not (then the line reader does).
 
     A line break is a record's end unless a quoted field is open: an odd number of quotes
     before it (RFC 4180 writes a quote inside a field as two). A blank line between records
@@ -206,7 +206,8 @@ def _record_starts(data: bytes, start: int, end: int) -> np.ndarray | None:
     if data.find(b'"', start, end) < 0:  # the usual case: every record is one line
         if _BLANK_LINE.search(data, start, end) or data.endswith(b"\n", start, end):
             return None
-        return np.arange(2, data.count(b"\n", start, end) + 2)
+        data_lines = data.count(b"\n", start, end)
+        return np.arange(2, data_lines + 2), data_lines
     body = np.frombuffer(data, np.uint8, count=end - start, offset=start)
     breaks = np.flatnonzero(body == ord("\n"))
     quotes = np.flatnonzero(body == ord('"'))
@@ -224,7 +225,7 @@ def _record_starts(data: bytes, start: int, end: int) -> np.ndarray | None:
         or data.endswith(b"\n", start, end)
     ):
         return None  # a blank line
-    return np.flatnonzero(ends) + 2
+    return np.flatnonzero(ends) + 2, len(breaks)
 
 
 def _read_csv_duckdb(
@@ -241,12 +242,10 @@ def _read_csv_duckdb(
     data = decoded.data  # as delivered: a mixed file breaks its lines at the same bytes
     start = len(UTF8_BOM) if decoded.encoding == "utf-8-sig" else 0
     end = len(data) - 1 if data.endswith(b"\n") else len(data)  # no final line break
-    starts = _record_starts(data, start, end)
-    if starts is None:
+    found = _record_starts(data, start, end)
+    if found is None:
         return None
-    # without quotes every line is a record: the lines were counted already
-    quoted = data.find(b'"', start, end) >= 0
-    data_lines = data.count(b"\n", start, end) if quoted else len(starts)
+    starts, data_lines = found
     one_per_line = len(starts) == data_lines
     control_lines = control_char_lines(decoded.data)
     if control_lines and not one_per_line:  # the lines of the records that hold them

@@ -49,6 +49,18 @@ def raw_contents(db_path: Path) -> dict[str, list[tuple]]:
     }
 
 
+@pytest.fixture(scope="session")
+def dirty_extracts(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small generated world with 3 % bad rows and one daily drop after the history, for
+    tests that load it twice and compare (read-only). Shared by tests/test_ingest_fast_path.py
+    and tests/test_ingest_side_by_side.py."""
+    from wmsight.demo import generate_world
+
+    extracts = tmp_path_factory.mktemp("dirty") / "extracts"
+    generate_world(extracts, scale=0.02, seed=23, days=120, delta_drops=1, dirty=0.03)
+    return extracts
+
+
 @dataclass(frozen=True)
 class Scale1Warehouse:
     db_path: Path  # ingested and built by dbt; stages may add their ml.* tables

@@ -58,7 +58,6 @@ from ingest.validate import (
     lean_select,
     suite_parameters,
 )
-from wmsight.demo import generate_world
 
 GENERAL = {
     Kind.TIMESTAMP: "wm_timestamp",
@@ -430,19 +429,12 @@ def test_json_lines_keep_their_exact_text(extracts: Path, db_path: Path, encodin
     ]
 
 
-@pytest.fixture(scope="module")
-def dirty_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    extracts = tmp_path_factory.mktemp("fast") / "extracts"
-    generate_world(extracts, scale=0.02, seed=23, days=120, delta_drops=1, dirty=0.03)
-    return extracts
-
-
 def test_a_dirty_world_loads_the_same_through_the_lean_and_the_careful_pass(
-    dirty_world: Path, tmp_path: Path
+    dirty_extracts: Path, tmp_path: Path
 ) -> None:
     lean_db, careful_db = tmp_path / "lean.duckdb", tmp_path / "careful.duckdb"
-    ingest_extracts(dirty_world, lean_db)
-    ingest_extracts(dirty_world, careful_db, careful=True)
+    ingest_extracts(dirty_extracts, lean_db)
+    ingest_extracts(dirty_extracts, careful_db, careful=True)
     lean, careful = raw_contents(lean_db), raw_contents(careful_db)
     assert len(careful["quarantine"]) > 50
     assert lean.keys() == careful.keys()

@@ -10,21 +10,14 @@ import pytest
 from conftest import query, raw_contents
 
 from ingest.load import ingest_extracts
-from wmsight.demo import generate_world
-
-
-@pytest.fixture(scope="module")
-def extracts(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("side_by_side") / "extracts"
-    generate_world(root, scale=0.03, seed=5, days=200, delta_drops=2, dirty=0.02)
-    return root
+from ingest.raw_schema import ensure_raw_schema
 
 
 def test_loading_files_side_by_side_gives_what_loading_one_by_one_gives(
-    extracts: Path, tmp_path: Path
+    dirty_extracts: Path, tmp_path: Path
 ) -> None:
-    one_by_one = ingest_extracts(extracts, tmp_path / "one.duckdb", workers=1)
-    side_by_side = ingest_extracts(extracts, tmp_path / "three.duckdb", workers=3)
+    one_by_one = ingest_extracts(dirty_extracts, tmp_path / "one.duckdb", workers=1)
+    side_by_side = ingest_extracts(dirty_extracts, tmp_path / "three.duckdb", workers=3)
 
     def outcome(files):
         return [(f.drop_date, f.source_file, f.status, f.rows_read, f.rows_loaded,
@@ -47,19 +40,17 @@ def _whole_files(db_path: Path) -> set[str]:
 
 
 def test_a_failed_load_leaves_each_file_wholly_loaded_or_not_at_all(
-    extracts: Path, tmp_path: Path
+    dirty_extracts: Path, tmp_path: Path
 ) -> None:
     db_path = tmp_path / "w.duckdb"
     with duckdb.connect(str(db_path)) as con:
         # A warehouse whose returns table someone changed by hand: its insert fails. The
         # table must exist first, with the schema ingest would give it.
-        from ingest.raw_schema import ensure_raw_schema
-
         ensure_raw_schema(con)
         con.execute("ALTER TABLE raw.erp__returns ALTER COLUMN qty SET DATA TYPE DATE")
     reported = []
     with pytest.raises(duckdb.Error, match="qty|DATE|Conversion|cast"):
-        ingest_extracts(extracts, db_path, on_file=reported.append, workers=3)
+        ingest_extracts(dirty_extracts, db_path, on_file=reported.append, workers=3)
 
     loaded = {f.source_file for f in reported if f.status == "loaded"}
     # what was reported is what was committed, each file whole, nothing of the later drops
@@ -70,15 +61,15 @@ def test_a_failed_load_leaves_each_file_wholly_loaded_or_not_at_all(
     # Put right, the next run loads the rest, and the warehouse ends as a clean load does.
     with duckdb.connect(str(db_path)) as con:
         con.execute("ALTER TABLE raw.erp__returns ALTER COLUMN qty SET DATA TYPE BIGINT")
-    again = ingest_extracts(extracts, db_path, workers=3)
+    again = ingest_extracts(dirty_extracts, db_path, workers=3)
     assert {f.source_file for f in again.files if f.status == "unchanged"} == loaded
-    clean = ingest_extracts(extracts, tmp_path / "clean.duckdb", workers=1)
+    clean = ingest_extracts(dirty_extracts, tmp_path / "clean.duckdb", workers=1)
     assert clean.count("loaded") == again.count("loaded") + len(loaded)
     assert raw_contents(db_path) == raw_contents(tmp_path / "clean.duckdb")
 
 
 def test_a_failing_progress_callback_stops_the_load_and_leaves_each_file_whole(
-    extracts: Path, tmp_path: Path
+    dirty_extracts: Path, tmp_path: Path
 ) -> None:
     """An error raised by `on_file` (as an interrupt would be) stops the drop: the loads
     still running are interrupted and roll back, and nothing is half-written."""
@@ -90,10 +81,10 @@ def test_a_failing_progress_callback_stops_the_load_and_leaves_each_file_whole(
         raise RuntimeError("the progress display broke")
 
     with pytest.raises(RuntimeError, match="progress display"):
-        ingest_extracts(extracts, db_path, on_file=stop_after_the_first, workers=3)
+        ingest_extracts(dirty_extracts, db_path, on_file=stop_after_the_first, workers=3)
     [first] = reported
     assert first.source_file in _whole_files(db_path)  # it had committed before its report
-    again = ingest_extracts(extracts, db_path, workers=3)
+    again = ingest_extracts(dirty_extracts, db_path, workers=3)
     assert again.count("rejected") == 0
-    ingest_extracts(extracts, tmp_path / "clean.duckdb", workers=1)
+    ingest_extracts(dirty_extracts, tmp_path / "clean.duckdb", workers=1)
     assert raw_contents(db_path) == raw_contents(tmp_path / "clean.duckdb")
