@@ -1,0 +1,176 @@
+"""The stored identity model (int_identity_match_model): a daily build scores the new
+records with the model it has, and trains again only when the schedule says so. Real
+ingest and real dbt on the small shared world, copied."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import shutil
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from conftest import private_copy, query
+from extract_builder import write_orders
+
+from ingest.load import ingest_extracts
+from wmsight.transform import run_dbt
+
+IDENTITY_MODELS = Path(__file__).resolve().parents[1] / "dbt_project/models/intermediate/identity"
+IDENTITY_MODELS_ONLY = [
+    "--select",
+    "+int_identity_links__probabilistic",
+    "--exclude-resource-type",
+    "test",
+    "--exclude-resource-type",
+    "unit_test",
+]
+
+
+def _match_model_module():
+    path = IDENTITY_MODELS / "int_identity_match_model.py"
+    spec = importlib.util.spec_from_file_location("int_identity_match_model", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+STORED = {
+    "config_fingerprint": "abc",
+    "trained_through_drop": date(2025, 11, 30),
+    "trained_on_records": 1000,
+}
+
+
+@pytest.mark.parametrize(
+    ("stored", "changes", "retrains"),
+    [
+        (None, {}, True),
+        (STORED, {}, False),
+        (STORED, {"fingerprint": "another"}, True),
+        (STORED, {"newest_drop": date(2025, 12, 6)}, False),  # six days later
+        (STORED, {"newest_drop": date(2025, 12, 7)}, True),  # a week later
+        (STORED, {"records": 1099}, False),
+        (STORED, {"records": 1100}, True),  # grew by a tenth
+        (STORED, {"records": 900}, True),  # shrank by a tenth (a source withdrawn)
+        (STORED | {"trained_through_drop": None}, {}, True),  # trained before any drop
+    ],
+)
+def test_the_model_is_trained_again_only_when_due(
+    stored: dict | None, changes: dict, retrains: bool
+) -> None:
+    arguments = {
+        "fingerprint": "abc",
+        "newest_drop": date(2025, 11, 30),
+        "records": 1000,
+        "retrain_days": 7,
+        "retrain_growth": 0.1,
+    } | changes
+    reason = _match_model_module().retrain_reason(stored, **arguments)
+    assert (reason is not None) == retrains, reason
+
+
+def test_the_fingerprint_follows_the_training_settings() -> None:
+    module = _match_model_module()
+    base = {"seed": 42, "u_max_pairs": 5e6, "prior_recall": 0.3}
+    fingerprint = module.config_fingerprint(**base)
+    assert module.config_fingerprint(**base) == fingerprint
+    for changed in ({"seed": 43}, {"u_max_pairs": 1e6}, {"prior_recall": 0.5}):
+        assert module.config_fingerprint(**base | changed) != fingerprint
+
+
+def _stored_model(db_path: Path) -> tuple:
+    [row] = query(
+        db_path,
+        "SELECT trained_through_drop, trained_on_records, config_fingerprint, settings_json "
+        "FROM intermediate.int_identity_match_model",
+    )
+    return row
+
+
+def _linked_buyer_and_order(db_path: Path, extracts: Path) -> tuple[str, str, dict]:
+    """A company record the model links to an e-commerce buyer, the buyer's record key,
+    and one of that buyer's orders as delivered."""
+    pairs = query(
+        db_path,
+        "SELECT record_key_l, record_key_r FROM intermediate.int_identity_links__probabilistic "
+        "WHERE record_key_l NOT LIKE 'ecommerce:%' AND record_key_r LIKE 'ecommerce:%' "
+        "ORDER BY record_key_l, record_key_r",
+    )
+    assert pairs, "the small world has no company linked to a buyer by the model"
+    for company, buyer in pairs:
+        platform, buyer_id = buyer.removeprefix("ecommerce:").split(":", 1)
+        for orders in sorted(extracts.glob("*/ecommerce/orders.jsonl")):
+            for line in orders.read_text(encoding="utf-8").splitlines():
+                order = json.loads(line)
+                if order["platform"] == platform and order["buyer"]["buyer_id"] == buyer_id:
+                    return company, buyer, order
+    raise AssertionError("no order of a linked buyer found in the extracts")
+
+
+def test_a_daily_build_links_new_records_with_the_stored_model(
+    small_warehouse_one_drop: Path, tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
+) -> None:
+    db_path = private_copy(small_warehouse_one_drop, tmp_path_factory, "identity_model")
+    extracts = tmp_path / "extracts"
+    shutil.copytree(small_warehouse_one_drop.parent / "extracts", extracts)
+    trained_through, records, fingerprint, settings_json = _stored_model(db_path)
+    newest_drop = max(date.fromisoformat(p.name) for p in extracts.iterdir() if p.name[0] == "2")
+    assert trained_through == newest_drop
+    assert json.loads(settings_json)["probability_two_random_records_match"] > 0
+
+    # the next day, the same buyer opens a second account on the platform
+    company, buyer, order = _linked_buyer_and_order(db_path, extracts)
+    twin_id = order["buyer"]["buyer_id"] + "twin"
+    twin = order | {
+        "order_id": order["order_id"] + "T",
+        "buyer": order["buyer"] | {"buyer_id": twin_id},
+    }
+    write_orders(extracts, str(newest_drop + timedelta(days=1)), [twin])
+    ingest_extracts(extracts, db_path)
+    assert run_dbt(db_path, "build", IDENTITY_MODELS_ONLY).success
+
+    # not trained again (one day, one record more), yet the new account is scored
+    assert _stored_model(db_path) == (trained_through, records, fingerprint, settings_json)
+    twin_key = f"ecommerce:{order['platform']}:{twin_id}"
+    linked = query(
+        db_path,
+        "SELECT record_key_l, record_key_r FROM intermediate.int_identity_links__probabilistic "
+        "WHERE ? IN (record_key_l, record_key_r)",
+        [twin_key],
+    )
+    assert tuple(sorted((company, twin_key))) in linked, linked
+    [(same_customer,)] = query(
+        db_path,
+        "SELECT count(DISTINCT cluster_id) = 1 FROM intermediate.int_identity_clusters "
+        "WHERE record_key IN (?, ?, ?)",
+        [company, buyer, twin_key],
+    )
+    assert same_customer
+
+    # a week after the drop it was trained through, it is trained again on today's records
+    week_later = newest_drop + timedelta(days=7)
+    write_orders(
+        extracts,
+        str(week_later),
+        [twin | {"updated_at": f"{week_later}T09:00:00+08:00", "status": "delivered"}],
+    )
+    ingest_extracts(extracts, db_path)
+    assert run_dbt(db_path, "build", IDENTITY_MODELS_ONLY).success
+    retrained_through, retrained_on, retrained_fingerprint, _ = _stored_model(db_path)
+    assert retrained_through == week_later
+    assert retrained_on == records + 1
+    assert retrained_fingerprint == fingerprint
+
+    # asked to, it trains at once: one more record the next day, which alone would not do it
+    next_day = week_later + timedelta(days=1)
+    another = twin | {
+        "order_id": order["order_id"] + "U",
+        "buyer": order["buyer"] | {"buyer_id": order["buyer"]["buyer_id"] + "third"},
+    }
+    write_orders(extracts, str(next_day), [another])
+    ingest_extracts(extracts, db_path)
+    retrain = ["--vars", "{identity_model_retrain: true}"]
+    assert run_dbt(db_path, "build", IDENTITY_MODELS_ONLY + retrain).success
+    assert _stored_model(db_path)[:2] == (next_day, records + 2)
