@@ -17,11 +17,19 @@ with feedback as (
     select * from {{ ref('stg_crm__feedback') }}
 ),
 
+comments as (
+    select feedback_id, lower(comment) as comment_lower
+    from feedback
+    where comment is not null
+),
+
 keywords as (
     select
         keyword,
         lower(keyword) as keyword_lower,
         regexp_matches(keyword, '^[ -~]+$') as is_ascii,
+        '\b' || regexp_replace(lower(keyword), '([^a-z0-9 ])', '\\\1', 'g') || '\b'
+            as whole_word_pattern,
         category,
         department,
         severity,
@@ -30,30 +38,34 @@ keywords as (
     from {{ ref('feedback_keywords') }}
 ),
 
+-- Pairs of comment and keyword where the comment contains the keyword: a cheap test on
+-- every pair. The whole-word regular expression, compiled per row because its pattern is
+-- a column, runs after the join on these few pairs (in the join condition it ran on every
+-- pair: 4.4 of 5.3 s at scale 10).
+candidates as (
+    select
+        comments.feedback_id,
+        comments.comment_lower,
+        keywords.*
+    from comments
+    inner join keywords on contains(comments.comment_lower, keywords.keyword_lower)
+),
+
 matches as (
     select
-        feedback.feedback_id,
-        keywords.keyword,
-        keywords.category,
-        keywords.department,
-        keywords.is_complaint,
-        keywords.severity,
-        keywords.severity_rank,
+        feedback_id,
+        keyword,
+        category,
+        department,
+        is_complaint,
+        severity,
+        severity_rank,
         row_number() over (
-            partition by feedback.feedback_id
-            order by keywords.is_complaint desc, keywords.severity_rank desc,
-                length(keywords.keyword) desc,
-                keywords.keyword
+            partition by feedback_id
+            order by is_complaint desc, severity_rank desc, length(keyword) desc, keyword
         ) as preference
-    from feedback
-    inner join keywords
-        on case
-            when keywords.is_ascii then regexp_matches(
-                lower(feedback.comment),
-                '\b' || regexp_replace(keywords.keyword_lower, '([^a-z0-9 ])', '\\\1', 'g') || '\b'
-            )
-            else contains(lower(feedback.comment), keywords.keyword_lower)
-        end
+    from candidates
+    where not is_ascii or regexp_matches(comment_lower, whole_word_pattern)
 ),
 
 scored as (
