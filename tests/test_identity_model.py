@@ -10,14 +10,17 @@ import shutil
 from datetime import date, timedelta
 from pathlib import Path
 
+import duckdb
 import pytest
+import yaml
 from conftest import private_copy, query
 from extract_builder import write_orders
 
 from ingest.load import ingest_extracts
 from wmsight.transform import run_dbt
 
-IDENTITY_MODELS = Path(__file__).resolve().parents[1] / "dbt_project/models/intermediate/identity"
+ROOT = Path(__file__).resolve().parents[1]
+IDENTITY_MODELS = ROOT / "dbt_project/models/intermediate/identity"
 IDENTITY_MODELS_ONLY = [
     "--select",
     "+int_identity_links__probabilistic",
@@ -55,6 +58,9 @@ STORED = {
         (STORED, {"records": 1100}, True),  # grew by a tenth
         (STORED, {"records": 900}, True),  # shrank by a tenth (a source withdrawn)
         (STORED | {"trained_through_drop": None}, {}, True),  # trained before any drop
+        (STORED, {"newest_drop": date(2025, 11, 29)}, True),  # its newest drop taken back
+        (STORED, {"newest_drop": None}, True),  # every customer record taken back
+        (STORED | {"trained_through_drop": None}, {"newest_drop": None}, False),
     ],
 )
 def test_the_model_is_trained_again_only_when_due(
@@ -119,6 +125,17 @@ def test_a_daily_build_links_new_records_with_the_stored_model(
     newest_drop = max(date.fromisoformat(p.name) for p in extracts.iterdir() if p.name[0] == "2")
     assert trained_through == newest_drop
     assert json.loads(settings_json)["probability_two_random_records_match"] > 0
+    # training again in this process on the same records gives the same model, to the byte
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        inputs = con.sql("SELECT * FROM intermediate.int_identity_match_inputs").to_arrow_table()
+    project_vars = yaml.safe_load((ROOT / "dbt_project/dbt_project.yml").read_text())["vars"]
+    again = _match_model_module().train(
+        inputs,
+        seed=project_vars["identity_splink_seed"],
+        u_max_pairs=project_vars["identity_splink_u_max_pairs"],
+        prior_recall=project_vars["identity_splink_prior_recall"],
+    )
+    assert json.dumps(again, sort_keys=True) == settings_json
 
     # the next day, the same buyer opens a second account on the platform
     company, buyer, order = _linked_buyer_and_order(db_path, extracts)

@@ -28,8 +28,10 @@ keywords as (
         keyword,
         lower(keyword) as keyword_lower,
         regexp_matches(keyword, '^[ -~]+$') as is_ascii,
-        '\b' || regexp_replace(lower(keyword), '([^a-z0-9 ])', '\\\1', 'g') || '\b'
-            as whole_word_pattern,
+        -- only for English keywords: escaped Chinese characters are no valid pattern
+        case when regexp_matches(keyword, '^[ -~]+$') then
+            '\b' || regexp_replace(lower(keyword), '([^a-z0-9 ])', '\\\1', 'g') || '\b'
+        end as whole_word_pattern,
         category,
         department,
         severity,
@@ -65,7 +67,7 @@ matches as (
             order by is_complaint desc, severity_rank desc, length(keyword) desc, keyword
         ) as preference
     from candidates
-    where not is_ascii or regexp_matches(comment_lower, whole_word_pattern)
+    where case when is_ascii then regexp_matches(comment_lower, whole_word_pattern) else true end
 ),
 
 scored as (

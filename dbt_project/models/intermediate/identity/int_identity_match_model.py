@@ -25,12 +25,14 @@ import time
 
 import duckdb
 import pyarrow as pa
+import splink
 import splink.comparison_level_library as cll
 import splink.comparison_library as cl
 from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
-# Bump when a change to this file alters what training produces without changing the
-# settings below (e.g. the training steps): every warehouse then trains again.
+# Bump when a change alters what training produces without changing the settings below:
+# the training steps here, or what the features mean (int_identity_match_inputs and the
+# normalisation before it). Every warehouse then trains again on its next build.
 TRAINING_VERSION = 1
 
 # How often one customer's records disagree, fixed rather than learned: in clean data EM
@@ -220,6 +222,9 @@ def config_fingerprint(*, seed: int, u_max_pairs: float, prior_recall: float) ->
         "em_blocking_columns": EM_BLOCKING_COLUMNS,
         "min_training_pairs": MIN_TRAINING_PAIRS,
         "training_version": TRAINING_VERSION,
+        # a model saved by one Splink may not load, or score the same, in another
+        "splink": splink.__version__,
+        "duckdb": duckdb.__version__,
     }
     text = json.dumps(config, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
@@ -261,7 +266,11 @@ def train(inputs: pa.Table, *, seed: int, u_max_pairs: float, prior_recall: floa
     for column in EM_BLOCKING_COLUMNS:
         if _pair_count(con, (column,)) >= MIN_TRAINING_PAIRS:
             linker.training.estimate_parameters_using_expectation_maximisation(block_on(column))
-    return linker.misc.save_model_to_json()
+    model = linker.misc.save_model_to_json()
+    # a random id of this Linker's cache tables, not part of the model: without it the same
+    # records give the same JSON
+    model.pop("linker_uid", None)
+    return model
 
 
 def retrain_reason(
@@ -280,8 +289,11 @@ def retrain_reason(
     if stored["config_fingerprint"] != fingerprint:
         return "the model's settings changed"
     trained_through = stored["trained_through_drop"]
-    if newest_drop is not None and (
-        trained_through is None or (newest_drop - trained_through).days >= retrain_days
+    if newest_drop != trained_through and (
+        newest_drop is None
+        or trained_through is None
+        # a newest drop before the one it was trained through: that drop was taken back
+        or not 0 <= (newest_drop - trained_through).days < retrain_days
     ):
         return f"trained through drop {trained_through}, newest drop {newest_drop}"
     trained_on = stored["trained_on_records"]
@@ -327,6 +339,8 @@ def model(dbt, session):
     inputs = dbt.ref("int_identity_match_inputs")
     [(records,)] = inputs.aggregate("count(*)").fetchall()
     drop = newest_drop(dbt)
+    # a var, not --full-refresh: config is rendered when dbt parses, and a parse is reused
+    # by later runs whose flags differ
     retrain_now = str(dbt.config.get("retrain_now")).lower() in ("true", "1", "yes")
     stored = None if retrain_now else last_stored(session, dbt.this)
     reason = retrain_reason(
