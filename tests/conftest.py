@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import importlib.util
 import shutil
 import sys
 from dataclasses import dataclass
@@ -21,6 +22,18 @@ def extracts(tmp_path: Path) -> Path:
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     return tmp_path / "wmsight.duckdb"
+
+
+IDENTITY_MODELS = Path(__file__).resolve().parents[1] / "dbt_project/models/intermediate/identity"
+
+
+def identity_model_module(name: str):
+    """A dbt python model of the identity folder, imported as a plain module so its
+    functions can be tested on their own (dbt runs the same file)."""
+    spec = importlib.util.spec_from_file_location(name, IDENTITY_MODELS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def query(db_path: Path, sql: str, params: list | None = None) -> list[tuple]:

@@ -5,17 +5,14 @@ is the session's shared `scale1_warehouse` (tests/conftest.py)."""
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 
 import pytest
-from conftest import Scale1Warehouse, query
+from conftest import Scale1Warehouse, identity_model_module, query
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 from identity import measure  # noqa: E402
-
-IDENTITY_MODELS = Path(__file__).resolve().parents[1] / "dbt_project/models/intermediate/identity"
 
 
 @pytest.fixture(scope="module")
@@ -103,11 +100,7 @@ def test_every_customer_is_one_dim_row(world: tuple[Path, Path]) -> None:
 
 
 def _name_latin_module():
-    path = IDENTITY_MODELS / "int_customer_name_latin.py"
-    spec = importlib.util.spec_from_file_location("int_customer_name_latin", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return identity_model_module("int_customer_name_latin")
 
 
 @pytest.mark.parametrize(

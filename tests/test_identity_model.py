@@ -4,7 +4,6 @@ ingest and real dbt on the small shared world, copied."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
 from datetime import date, timedelta
@@ -13,14 +12,13 @@ from pathlib import Path
 import duckdb
 import pytest
 import yaml
-from conftest import private_copy, query
+from conftest import identity_model_module, private_copy, query
 from extract_builder import write_orders
 
 from ingest.load import ingest_extracts
 from wmsight.transform import run_dbt
 
 ROOT = Path(__file__).resolve().parents[1]
-IDENTITY_MODELS = ROOT / "dbt_project/models/intermediate/identity"
 IDENTITY_MODELS_ONLY = [
     "--select",
     "+int_identity_links__probabilistic",
@@ -32,11 +30,7 @@ IDENTITY_MODELS_ONLY = [
 
 
 def _match_model_module():
-    path = IDENTITY_MODELS / "int_identity_match_model.py"
-    spec = importlib.util.spec_from_file_location("int_identity_match_model", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return identity_model_module("int_identity_match_model")
 
 
 STORED = {
