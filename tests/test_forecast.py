@@ -6,6 +6,7 @@ short histories); a tiny generated world goes through `run_forecast` end to end.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from conftest import private_copy
 from models_ml import forecast_models as fm
 from models_ml.calendar import calendar_events, promotion_discounts
 from models_ml.demand import ForecastInputs
-from models_ml.forecast import ForecastConfig, build_forecasts, run_forecast
+from models_ml.forecast import ForecastConfig, build_forecasts, run_forecast, write_forecasts
 
 AS_OF = date(2025, 6, 30)
 WEEKLY = np.array([30.0, 28.0, 26.0, 26.0, 24.0, 8.0, 4.0])  # Monday first
@@ -396,3 +397,45 @@ def test_per_warehouse_runs_in_parallel_processes_equal_one_run(world: Path) -> 
 def _rows(db_path: Path, table: str) -> pl.DataFrame:
     timing = " EXCLUDE (fit_seconds)" if table == "forecast_accuracy" else ""  # wall clock
     return _table(db_path, f"SELECT *{timing} FROM ml.{table} ORDER BY ALL")
+
+
+def test_a_forecast_table_with_the_old_primary_key_loses_it_and_keeps_its_rows(
+    world: Path,
+) -> None:
+    run_forecast(world, config=ForecastConfig(workers=1))
+    before = _rows(world, "demand_forecast")
+    with duckdb.connect(str(world)) as con:  # the table as versions before 2026-12 made it
+        con.execute("CREATE TABLE ml.old_rows AS SELECT * FROM ml.demand_forecast")
+        con.execute("DROP TABLE ml.demand_forecast")
+        con.execute(
+            """CREATE TABLE ml.demand_forecast (
+                warehouse_id VARCHAR NOT NULL, sku VARCHAR NOT NULL, date DATE NOT NULL,
+                yhat DOUBLE NOT NULL, yhat_lower DOUBLE NOT NULL, yhat_upper DOUBLE NOT NULL,
+                model VARCHAR NOT NULL, PRIMARY KEY (warehouse_id, sku, date))"""
+        )
+        con.execute("INSERT INTO ml.demand_forecast SELECT * FROM ml.old_rows")
+        con.execute("DROP TABLE ml.old_rows")
+    first = before["warehouse_id"].min()
+    run_forecast(world, warehouses=[first], config=ForecastConfig(workers=1))
+    assert _rows(world, "demand_forecast").equals(before)  # the others' rows were kept
+    with duckdb.connect(str(world), read_only=True) as con:
+        constraints = con.execute(
+            """SELECT constraint_type FROM duckdb_constraints()
+               WHERE schema_name = 'ml' AND table_name = 'demand_forecast'"""
+        ).fetchall()
+    assert ("PRIMARY KEY",) not in constraints
+    assert ("NOT NULL",) in constraints
+
+
+def test_forecast_rows_sharing_a_key_are_refused_before_anything_is_written(
+    world: Path, known_tables
+) -> None:
+    run_forecast(world, config=ForecastConfig(workers=1))
+    before = _rows(world, "demand_forecast")
+    doubled = dataclasses.replace(
+        known_tables,
+        demand_forecast=pl.concat([known_tables.demand_forecast, known_tables.demand_forecast[:1]]),
+    )
+    with pytest.raises(ValueError, match=r"ml.demand_forecast: 2 rows share their key"):
+        write_forecasts(world, doubled)
+    assert _rows(world, "demand_forecast").equals(before)
