@@ -351,13 +351,38 @@ def redeliver_a_movement_elsewhere(extracts: Path, drops: list[Path]) -> tuple[d
     return before, after
 
 
+def deliver_order_versions_late(extracts: Path, drops: list[Path]) -> tuple[str, str]:
+    """A last drop with two versions of the first drop's orders: one older than the current
+    version (status cancelled, updated 30 days earlier: must be ignored) and one newer
+    (shipped to another province, written with spaces and full-width letters). Returns
+    the two order ids."""
+    import json
+
+    from extract_builder import write_orders
+
+    lines = (drops[0] / "ecommerce" / "orders.jsonl").read_text(encoding="utf-8").splitlines()
+    stale, newer = json.loads(lines[0]), json.loads(lines[1])
+    updated = datetime.fromisoformat(stale["updated_at"])
+    stale |= {"status": "cancelled", "updated_at": (updated - timedelta(days=30)).isoformat()}
+    newer |= {
+        "ship_to": newer["ship_to"] | {"province": " 黑龙江 "},
+        "buyer": newer["buyer"] | {"email": "ＢＵＹＥＲ@Example.COM"},
+        "updated_at": f"{drops[-1].name}T23:00:00+08:00",
+    }
+    last_drop = date.fromisoformat(drops[-1].name)
+    write_orders(extracts, str(last_drop + timedelta(days=1)), [stale, newer])
+    return stale["order_id"], newer["order_id"]
+
+
 def test_building_drop_by_drop_gives_the_same_marts_as_a_full_refresh(tmp_path: Path) -> None:
     """Incremental models rebuild only what a new drop touched; the result must not differ,
-    also when the last drop moves an old stock movement to another day and warehouse."""
+    also when the last drop moves an old stock movement to another day and warehouse, or
+    delivers an order's version older than its current one, and a newer one of another."""
     extracts = tmp_path / "extracts"
     generate_world(extracts, scale=0.02, seed=33, days=90, delta_drops=2)
     drops = sorted(p for p in extracts.iterdir() if p.name[0].isdigit())
     before, after = redeliver_a_movement_elsewhere(extracts, drops)
+    stale_order, newer_order = deliver_order_versions_late(extracts, drops)
     drops = sorted(p for p in extracts.iterdir() if p.name[0].isdigit())
     stepwise, full = tmp_path / "stepwise.duckdb", tmp_path / "full.duckdb"
     staged = tmp_path / "staged"
@@ -370,6 +395,7 @@ def test_building_drop_by_drop_gives_the_same_marts_as_a_full_refresh(tmp_path: 
     # sums of doubles depend on the order they are added in: compare KPIs to 1e-9
     kpis = "SELECT date, warehouse_id, metric, round(value, 9), round(target, 9) FROM {}"
     for table, select in [
+        ("staging.stg_ecommerce__orders", "SELECT * FROM {}"),
         ("intermediate.int_order_lines", "SELECT * FROM {}"),
         ("intermediate.int_stock_movements_daily", "SELECT * FROM {}"),
         ("marts.fct_inventory_daily", "SELECT * FROM {}"),
@@ -406,6 +432,16 @@ def test_building_drop_by_drop_gives_the_same_marts_as_a_full_refresh(tmp_path: 
         ],
     )
     assert left_marked and now_counted
+    orders = dict(
+        query(
+            stepwise,
+            """SELECT order_id, concat_ws(' ', order_status, ship_province_raw, buyer_email)
+               FROM staging.stg_ecommerce__orders WHERE order_id IN (?, ?)""",
+            [stale_order, newer_order],
+        )
+    )
+    assert not orders[stale_order].startswith("cancelled")
+    assert orders[newer_order].endswith(" 黑龙江 buyer@example.com")
 
 
 def test_every_customer_with_orders_has_a_tier_and_an_rfm_segment(warehouse: Path) -> None:

@@ -1,6 +1,30 @@
+-- The current version of every online order, its contact fields normalised.
+-- A table, built incrementally, where other staging models are views: eight models read
+-- it, and normalising the phones, e-mails and provinces of every order ever delivered
+-- cost seconds per reader at scale 10. A build normalises only the versions delivered
+-- since the last one and keeps, per order, the newer of them and the stored current
+-- version (so an older version delivered late never replaces a newer one).
+{{ config(
+    materialized='incremental',
+    unique_key='order_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+) }}
+
+{% if is_incremental() %}
+with loaded as (
+    {{ last_loaded_drop('source_drop_date') }}
+),
+
+source as (
+    select * from {{ source('raw', 'ecommerce__orders') }}
+    where _drop_date > (select last_drop from loaded)
+),
+{% else %}
 with source as (
     select * from {{ source('raw', 'ecommerce__orders') }}
 ),
+{% endif %}
 
 renamed as (
     select
@@ -28,8 +52,16 @@ renamed as (
     from source
 ),
 
+candidates as (
+    select * from renamed
+    {% if is_incremental() %}
+    union all by name
+    select * from {{ this }} where order_id in (select order_id from renamed)
+    {% endif %}
+),
+
 latest as (
-    {{ latest_version('renamed', ['order_id']) }}
+    {{ latest_version('candidates', ['order_id']) }}
 )
 
 select * from latest
