@@ -158,11 +158,17 @@ def wms_daily():
     @task(pool=POOL)
     def ingest() -> str | None:
         """Load new drops; return the run's as-of date (run conf, else the latest drop)."""
-        from wmsight.runner import latest_drop_date
+        from wmsight.runner import latest_drop_date, warehouse_lock
 
         requested = get_current_context()["params"].get("as_of")
+        from wmsight.transform import refresh_incremental_models
+
         context = _context()
         _run("ingest", context)
+        # cosmos's build below adds only drops newer than the last build to incremental
+        # models: a drop delivered again rebuilds them from scratch first
+        with warehouse_lock(context.db_path, "airflow wms_daily refresh", LOCK_WAIT_SECONDS):
+            refresh_incremental_models(context.db_path)
         as_of = requested or latest_drop_date(context.db_path)
         return str(as_of) if as_of else None
 
@@ -190,12 +196,16 @@ def wms_daily():
 
     @task(pool=POOL)
     def warehouses(as_of: str | None) -> list[str]:
-        """The warehouses to forecast: every warehouse with order lines."""
+        """The warehouses to forecast: every warehouse with order lines. Runs after the dbt
+        build succeeded, so it also records the file loads that build absorbed."""
         import duckdb
 
         from wmsight.runner import warehouse_lock
+        from wmsight.transform import record_absorbed_loads
 
         context = _context(as_of)
+        with warehouse_lock(context.db_path, "airflow wms_daily warehouses", LOCK_WAIT_SECONDS):
+            record_absorbed_loads(context.db_path)
         with (
             warehouse_lock(context.db_path, "airflow wms_daily warehouses", LOCK_WAIT_SECONDS),
             duckdb.connect(str(context.db_path), read_only=True) as con,

@@ -11,15 +11,21 @@ import sys
 from pathlib import Path
 
 import duckdb
+import pytest
 from conftest import query
 
+from ingest.load import ingest_extracts
 from wmsight.transform import (
+    ABSORBED_MARKER,
     LEAN_BUILD,
     PROJECT_DIR,
     STATIC_MARKER,
     build_warehouse,
     dbt_state_dir,
     project_fingerprint,
+    record_absorbed_loads,
+    refresh_incremental_models,
+    run_dbt,
 )
 
 BIN = Path(sys.executable).parent
@@ -77,3 +83,61 @@ def test_a_lean_build_that_errors_builds_everything(
     assert query(db_path, "SELECT count(*) FROM staging.stg_erp__warehouses")[0][0] > 0
     assert (state / STATIC_MARKER).exists()
     assert (state / "target" / "partial_parse.msgpack").exists()
+
+
+@pytest.mark.parametrize("runner", ["wmsight run", "airflow"])
+def test_a_built_drop_delivered_again_rebuilds_incremental_models_from_scratch(
+    small_warehouse_two_drops: Path, tmp_path: Path, runner: str
+) -> None:
+    """Incremental models add what drops newer than the last build brought; a changed file
+    of a drop already built (the platform corrected its export) must still reach them.
+    `wmsight run` builds with build_warehouse; the DAG refreshes before cosmos's build
+    (here: the lean build) and records the loads after it."""
+    db_path = tmp_path / "wmsight.duckdb"
+    shutil.copy(small_warehouse_two_drops, db_path)
+    state = dbt_state_dir(db_path)
+    state.mkdir()
+    for marker in (STATIC_MARKER, ABSORBED_MARKER):
+        shutil.copy(dbt_state_dir(small_warehouse_two_drops) / marker, state)
+    extracts = tmp_path / "extracts"
+    shutil.copytree(small_warehouse_two_drops.parent / "extracts", extracts)
+    newest = max(p for p in extracts.iterdir() if p.name[0].isdigit())
+    orders = newest / "ecommerce" / "orders.jsonl"
+    lines = orders.read_text(encoding="utf-8").splitlines()
+    corrected = json.loads(lines[0])
+    corrected["buyer"]["email"] = "Corrected@Example.com"
+    lines[0] = json.dumps(corrected, ensure_ascii=False)
+    orders.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    ingest_extracts(extracts, db_path)
+
+    if runner == "airflow":
+        reason = refresh_incremental_models(db_path)
+        assert reason and f"drops up to {newest.name}" in reason
+        assert run_dbt(db_path, "build", LEAN_BUILD).success
+        record_absorbed_loads(db_path)
+    else:
+        result = build_warehouse(db_path)
+        assert result.refreshed and f"drops up to {newest.name}" in result.refreshed
+        assert "rebuilt from scratch" in result.summary()
+    email = "SELECT buyer_email FROM staging.stg_ecommerce__orders WHERE order_id = ?"
+    assert query(db_path, email, [corrected["order_id"]]) == [("corrected@example.com",)]
+    again = build_warehouse(db_path)  # nothing new: incremental again, seeds and views kept
+    assert again.lean and again.refreshed is None, again.summary()
+
+
+def test_a_changed_project_rebuilds_incremental_models_from_scratch(
+    small_warehouse_two_drops: Path, tmp_path: Path
+) -> None:
+    """Rows an incremental model built with older SQL would otherwise stay as they were."""
+    db_path = tmp_path / "wmsight.duckdb"
+    shutil.copy(small_warehouse_two_drops, db_path)
+    state = dbt_state_dir(db_path)
+    state.mkdir()
+    (state / STATIC_MARKER).write_text(json.dumps({"project": "an older project"}))
+
+    result = build_warehouse(db_path)
+
+    assert not result.lean and result.refreshed == (
+        "the dbt project changed since this warehouse's last build"
+    )
+    assert json.loads((state / STATIC_MARKER).read_text())["project"] == project_fingerprint()

@@ -12,13 +12,17 @@ runs on two warehouses at once raced on the same files.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
+import logging
 import os
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
 # profiles.yml reads it: while one invocation runs, dbt-duckdb keeps the file open instead
@@ -52,6 +56,7 @@ class DbtResult:
     failures: list[NodeFailure] = field(default_factory=list)
     error: str | None = None  # dbt could not run at all (bad project, no database)
     lean: bool = False  # seeds, views and unit tests left as built (project unchanged)
+    refreshed: str | None = None  # why incremental models were rebuilt from scratch
 
     def summary(self) -> str:
         if self.error:
@@ -61,7 +66,8 @@ class DbtResult:
         text = f"dbt {self.command}: {self.nodes_run} nodes, {len(problems)} failed"
         text += f", {skipped} skipped" if skipped else ""
         lean = "; seeds, views and unit tests kept (project unchanged)"
-        return text + (lean if self.lean else "")
+        refreshed = f"; incremental models rebuilt from scratch: {self.refreshed}"
+        return text + (lean if self.lean else "") + (refreshed if self.refreshed else "")
 
 
 class DbtFailed(RuntimeError):
@@ -178,32 +184,136 @@ def project_fingerprint() -> str:
     return digest.hexdigest()
 
 
+ABSORBED_MARKER = "absorbed_loads.json"  # in dbt_state_dir: the loads its last build saw
+# the loads that change raw rows: a rejected re-delivery also removes its drop's earlier rows
+LOADS_SQL = """
+    WITH loads AS (
+        SELECT drop_date, concat_ws('|', drop_date, source_file, status, sha256, started_at)
+            AS load
+        FROM raw.load_log WHERE status IN ('loaded', 'rejected') AND drop_date <= ?
+    )
+    SELECT count(*), coalesce(md5(string_agg(load, ',' ORDER BY load)), ''), max(drop_date)
+    FROM loads
+"""
+
+
+@dataclass(frozen=True)
+class AbsorbedLoads:
+    """The file loads of every drop up to `through_drop` that a build absorbed."""
+
+    through_drop: str | None
+    loads: int
+    fingerprint: str
+
+    @classmethod
+    def read(cls, db_path: Path, through_drop: str | None = None) -> AbsorbedLoads | None:
+        """The loads in the warehouse now (of drops up to `through_drop`, default all)."""
+        import duckdb
+
+        try:  # read-write like dbt: one process cannot open a file both ways at once
+            with duckdb.connect(str(db_path)) as con:
+                count, fingerprint, newest = con.execute(
+                    LOADS_SQL, [through_drop or "9999-12-31"]
+                ).fetchone()
+        except duckdb.CatalogException:  # nothing ingested yet
+            return None
+        return cls(str(newest) if newest else None, count, fingerprint)
+
+
+def _refresh_reason(db_path: Path, project: str) -> str | None:
+    """Why incremental models must be rebuilt from scratch, or None. They add only what
+    drops newer than the last build brought, so a file of an already absorbed drop
+    delivered again (or a project whose SQL changed) would otherwise leave stale rows."""
+    state = dbt_state_dir(db_path)
+    built = _read_json(state / STATIC_MARKER).get("project")
+    if built is not None and built != project:
+        return "the dbt project changed since this warehouse's last build"
+    absorbed = _read_json(state / ABSORBED_MARKER)
+    if not absorbed.get("through_drop"):
+        return None
+    now = AbsorbedLoads.read(db_path, absorbed["through_drop"])
+    if now is not None and (now.loads, now.fingerprint) != (
+        absorbed.get("loads"),
+        absorbed.get("fingerprint"),
+    ):
+        return (
+            f"files of drops up to {absorbed['through_drop']} (already built) were loaded "
+            "again since the last build"
+        )
+    return None
+
+
 def build_warehouse(db_path: Path, full: bool = False) -> DbtResult:
     """`dbt build`: seeds, models and every test; raises DbtFailed naming what failed.
 
     When the project is unchanged since this warehouse's last successful full build (and
     `full` is not asked for), seeds, views and unit tests are left as they are: every table
     is rebuilt and every data test runs. If that lean build errors (a view dropped by hand,
-    say), the full build runs at once; a data test that fails is reported as it is."""
-    marker = dbt_state_dir(db_path) / STATIC_MARKER
+    say), the full build runs at once; a data test that fails is reported as it is.
+
+    When an already built drop was delivered again, or the project changed, incremental
+    models are rebuilt from scratch (`--full-refresh`): `refreshed` says why."""
+    state = dbt_state_dir(db_path)
+    marker = state / STATIC_MARKER
     project = project_fingerprint()
-    if not full and _static_nodes_built(marker, project):
+    loads = AbsorbedLoads.read(db_path)
+    reason = _refresh_reason(db_path, project)
+    if reason is None and not full and _read_json(marker).get("project") == project:
         result = run_dbt(db_path, "build", LEAN_BUILD)
         result.lean = True
         if result.success:
+            _record_absorbed(state, loads)
             return result
         if not any(f.status in ("error", "runtime error") for f in result.failures):
             raise DbtFailed(result)
     marker.unlink(missing_ok=True)
-    result = run_dbt(db_path, "build")
+    if reason is not None:
+        log.warning("incremental models rebuilt from scratch: %s", reason)
+    result = run_dbt(db_path, "build", ["--full-refresh"] if reason else None)
+    result.refreshed = reason
     if not result.success:
         raise DbtFailed(result)
     marker.write_text(json.dumps({"project": project}), encoding="utf-8")
+    _record_absorbed(state, loads)
     return result
 
 
-def _static_nodes_built(marker: Path, project: str) -> bool:
+def _record_absorbed(state: Path, loads: AbsorbedLoads | None) -> None:
+    if loads is not None:
+        text = json.dumps(dataclasses.asdict(loads))
+        (state / ABSORBED_MARKER).write_text(text, encoding="utf-8")
+
+
+# For runners that build with their own dbt invocation (the Airflow DAG through cosmos):
+# before it, bring incremental models up to date with drops delivered again; after it
+# succeeds, record the loads it absorbed. `build_warehouse` does both itself.
+
+
+def refresh_incremental_models(db_path: Path) -> str | None:
+    """Rebuild the incremental models (and what they read) from scratch when an already
+    built drop was delivered again or the project changed; returns why, or None."""
+    reason = _refresh_reason(db_path, project_fingerprint())
+    if reason is not None:
+        log.warning("incremental models rebuilt from scratch: %s", reason)
+        result = run_dbt(
+            db_path, "run", ["--full-refresh", "--select", "+config.materialized:incremental"]
+        )
+        result.refreshed = reason
+        if not result.success:
+            raise DbtFailed(result)
+    return reason
+
+
+def record_absorbed_loads(db_path: Path) -> None:
+    """After a successful build: the file loads it absorbed."""
+    state = dbt_state_dir(db_path)
+    state.mkdir(parents=True, exist_ok=True)
+    _record_absorbed(state, AbsorbedLoads.read(db_path))
+
+
+def _read_json(path: Path) -> dict:
     try:
-        return json.loads(marker.read_text(encoding="utf-8")).get("project") == project
+        value = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return False
+        return {}
+    return value if isinstance(value, dict) else {}
