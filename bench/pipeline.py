@@ -10,7 +10,8 @@ after the full-history drop. Then, each in a fresh child process:
                customers → publish): the cost of starting from scratch;
 - yesterday:   a new warehouse with every drop but the newest (not reported: it sets
                up the next one);
-- incremental: the newest drop on top of yesterday's warehouse: what a day costs.
+- incremental: the newest drop on top of yesterday's warehouse: what a day costs;
+- nothing new: the same run again with no new drop: the floor under any daily run.
 
 The parent samples the resident memory of the child and all its workers every 0.1 s
 and attributes the peak to the stage running. Printed: seconds and peak MiB per stage,
@@ -224,6 +225,10 @@ def bench_scale(scale: float, seed: int, workdir: Path) -> dict[str, RunFigures]
     runs["incremental"] = measure_run(
         "incremental", daily, workdir / "daily.duckdb", workdir / "feeds_daily"
     )
+    # the same again with no new drop: what any daily run costs however little it brings
+    runs["nothing new"] = measure_run(
+        "nothing new", daily, workdir / "daily.duckdb", workdir / "feeds_daily"
+    )
     return runs
 
 
@@ -287,6 +292,12 @@ def ratios(results: dict[float, dict[str, RunFigures]]) -> list[str]:
             f"- scale {scale:g}: a daily drop costs {share:.0%} of a full rebuild "
             f"({runs['incremental'].seconds:.1f} s vs {runs['full'].seconds:.1f} s; target ≤ 15 %)"
         )
+        if "nothing new" in runs:
+            floor = runs["nothing new"]
+            lines.append(
+                f"  - a run with no new drop costs {floor.seconds / runs['full'].seconds:.0%} "
+                f"({floor.seconds:.1f} s): the floor of a daily run at this scale"
+            )
     scales = sorted(results)
     for small, large in zip(scales, scales[1:], strict=False):
         growth = results[large]["full"].seconds / results[small]["full"].seconds

@@ -397,6 +397,9 @@ def test_building_drop_by_drop_gives_the_same_marts_as_a_full_refresh(tmp_path: 
     for table, select in [
         ("staging.stg_ecommerce__orders", "SELECT * FROM {}"),
         ("intermediate.int_order_lines", "SELECT * FROM {}"),
+        # identity links may differ between the two near the match threshold until the
+        # model is retrained (docs/SCALING.md): customer_key is checked on its own below
+        ("marts.fct_order_lines", "SELECT * EXCLUDE (customer_key) FROM {}"),
         ("intermediate.int_stock_movements_daily", "SELECT * FROM {}"),
         ("marts.fct_inventory_daily", "SELECT * FROM {}"),
         ("marts.fct_kpi_daily", kpis),
@@ -432,6 +435,28 @@ def test_building_drop_by_drop_gives_the_same_marts_as_a_full_refresh(tmp_path: 
         ],
     )
     assert left_marked and now_counted
+    # every line carries the customer_key its customer maps to now
+    [(stale_keys,)] = query(
+        stepwise,
+        """SELECT count(*) FROM marts.fct_order_lines AS f
+           LEFT JOIN marts.customer_identity_map AS m
+             ON f.customer_source_system = m.source_system AND f.customer_source_id = m.source_id
+           WHERE f.customer_key <> coalesce(m.customer_key, '(unknown)')""",
+    )
+    assert stale_keys == 0
+    # a customer that maps to another key now (links found since) is rebuilt next time
+    with duckdb.connect(str(stepwise)) as con:
+        [(order_id,)] = con.execute(
+            "SELECT min(order_id) FROM marts.fct_order_lines WHERE customer_key <> '(unknown)'"
+        ).fetchall()
+        con.execute(
+            "UPDATE marts.fct_order_lines SET customer_key = 'merged away' WHERE order_id = ?",
+            [order_id],
+        )
+    assert run_dbt(stepwise, "build", MODELS_ONLY).success
+    assert query(
+        stepwise, "SELECT count(*) FROM marts.fct_order_lines WHERE customer_key = 'merged away'"
+    ) == [(0,)]
     orders = dict(
         query(
             stepwise,

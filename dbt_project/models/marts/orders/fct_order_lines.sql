@@ -1,13 +1,21 @@
 -- One row per order line of both channels, with its customer (single customer view),
 -- warehouse and SKU keys (an unknown member while a master is missing), lifecycle,
 -- fulfillment, on-time, mis-shipment, returns and late invoice payment.
-with order_lines as (
-    select
-        *,
-        -- returns name an order and SKU, not a line: they go on the SKU's first line
-        row_number() over (partition by order_id, sku order by line_number) = 1
-            as is_first_line_of_sku
-    from {{ ref('int_order_lines') }}
+--
+-- Incremental, whole orders at a time: a build rebuilds the orders whose lines, returns
+-- or invoices a new drop changed, every order with an unpaid invoice (its lateness moves
+-- with the newest invoice date), and every order whose customer now maps to another
+-- customer_key (identity links change as records arrive) or that still waits for its
+-- warehouse or SKU master.
+{{ config(
+    materialized='incremental',
+    unique_key='order_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+) }}
+
+with all_order_lines as (
+    select * from {{ ref('int_order_lines') }}
 ),
 
 customer_keys as (
@@ -28,6 +36,44 @@ returns as (
 
 invoices as (
     select * from {{ ref('stg_erp__invoices') }}
+),
+
+{% if is_incremental() %}
+loaded as (
+    {{ last_loaded_drop('last_changed_drop') }}
+),
+
+rebuilt_orders as (
+    select order_id from all_order_lines where last_changed_drop > (select last_drop from loaded)
+    union
+    select order_ref from returns where source_drop_date > (select last_drop from loaded)
+    union
+    select order_no from invoices
+    where order_no is not null
+        and (source_drop_date > (select last_drop from loaded) or paid_at is null)
+    union
+    select built.order_id
+    from {{ this }} as built
+    left join customer_keys
+        on built.customer_source_system = customer_keys.source_system
+        and built.customer_source_id = customer_keys.source_id
+    where built.customer_key
+            <> coalesce(customer_keys.customer_key, '{{ var("unknown_member_key") }}')
+        or built.warehouse_key = '{{ var("unknown_member_key") }}'
+        or built.sku_key = '{{ var("unknown_member_key") }}'
+),
+{% endif %}
+
+order_lines as (
+    select
+        *,
+        -- returns name an order and SKU, not a line: they go on the SKU's first line
+        row_number() over (partition by order_id, sku order by line_number) = 1
+            as is_first_line_of_sku
+    from all_order_lines
+    {% if is_incremental() %}
+    where order_id in (select order_id from rebuilt_orders)
+    {% endif %}
 ),
 
 returned as (
@@ -88,7 +134,8 @@ final as (
         order_lines.is_on_time,
         coalesce(returned.returned_qty, 0) as returned_qty,
         returned.return_reasons,
-        invoice_status.is_invoice_paid_late
+        invoice_status.is_invoice_paid_late,
+        order_lines.last_changed_drop
     from order_lines
     left join customer_keys
         on order_lines.customer_source_system = customer_keys.source_system
@@ -106,5 +153,6 @@ select
     customer_source_id, warehouse_key, warehouse_id, sku_key, sku, ordered_qty, unit_price_cny,
     discount_cny, line_amount_cny, shipped_sku, shipped_qty, is_mis_shipment, order_status,
     is_cancelled, ordered_at, promised_at, shipped_at, delivered_at, cancelled_at,
-    fulfillment_hours, is_on_time, returned_qty, return_reasons, is_invoice_paid_late
+    fulfillment_hours, is_on_time, returned_qty, return_reasons, is_invoice_paid_late,
+    last_changed_drop
 from final
