@@ -166,7 +166,8 @@ def wms_daily():
         context = _context()
         _run("ingest", context)
         # cosmos's build below adds only drops newer than the last build to incremental
-        # models: a drop delivered again rebuilds them from scratch first
+        # models: a drop delivered again rebuilds them from scratch first (and the loads
+        # the build will absorb are recorded)
         with warehouse_lock(context.db_path, "airflow wms_daily refresh", LOCK_WAIT_SECONDS):
             refresh_incremental_models(context.db_path)
         as_of = requested or latest_drop_date(context.db_path)
@@ -196,16 +197,12 @@ def wms_daily():
 
     @task(pool=POOL)
     def warehouses(as_of: str | None) -> list[str]:
-        """The warehouses to forecast: every warehouse with order lines. Runs after the dbt
-        build succeeded, so it also records the file loads that build absorbed."""
+        """The warehouses to forecast: every warehouse with order lines."""
         import duckdb
 
         from wmsight.runner import warehouse_lock
-        from wmsight.transform import record_absorbed_loads
 
         context = _context(as_of)
-        with warehouse_lock(context.db_path, "airflow wms_daily warehouses", LOCK_WAIT_SECONDS):
-            record_absorbed_loads(context.db_path)
         with (
             warehouse_lock(context.db_path, "airflow wms_daily warehouses", LOCK_WAIT_SECONDS),
             duckdb.connect(str(context.db_path), read_only=True) as con,

@@ -20,10 +20,10 @@ from wmsight.transform import (
     LEAN_BUILD,
     PROJECT_DIR,
     STATIC_MARKER,
+    DbtFailed,
     build_warehouse,
     dbt_state_dir,
     project_fingerprint,
-    record_absorbed_loads,
     refresh_incremental_models,
     run_dbt,
 )
@@ -92,7 +92,7 @@ def test_a_built_drop_delivered_again_rebuilds_incremental_models_from_scratch(
     """Incremental models add what drops newer than the last build brought; a changed file
     of a drop already built (the platform corrected its export) must still reach them.
     `wmsight run` builds with build_warehouse; the DAG refreshes before cosmos's build
-    (here: the lean build) and records the loads after it."""
+    (here: the lean build)."""
     db_path = tmp_path / "wmsight.duckdb"
     shutil.copy(small_warehouse_two_drops, db_path)
     state = dbt_state_dir(db_path)
@@ -114,7 +114,6 @@ def test_a_built_drop_delivered_again_rebuilds_incremental_models_from_scratch(
         reason = refresh_incremental_models(db_path)
         assert reason and f"drops up to {newest.name}" in reason
         assert run_dbt(db_path, "build", LEAN_BUILD).success
-        record_absorbed_loads(db_path)
     else:
         result = build_warehouse(db_path)
         assert result.refreshed and f"drops up to {newest.name}" in result.refreshed
@@ -133,11 +132,53 @@ def test_a_changed_project_rebuilds_incremental_models_from_scratch(
     shutil.copy(small_warehouse_two_drops, db_path)
     state = dbt_state_dir(db_path)
     state.mkdir()
+    # a warehouse of an earlier version: the project of its last full build, no loads yet
     (state / STATIC_MARKER).write_text(json.dumps({"project": "an older project"}))
+    with duckdb.connect(str(db_path)) as con:  # a row as older SQL normalised it
+        [(order_id, email)] = con.execute(
+            """SELECT order_id, buyer_email FROM staging.stg_ecommerce__orders
+               WHERE buyer_email IS NOT NULL ORDER BY order_id LIMIT 1"""
+        ).fetchall()
+        con.execute(
+            "UPDATE staging.stg_ecommerce__orders SET buyer_email = upper(buyer_email) "
+            "WHERE order_id = ?",
+            [order_id],
+        )
 
     result = build_warehouse(db_path)
 
     assert not result.lean and result.refreshed == (
         "the dbt project changed since this warehouse's last build"
     )
+    sql = "SELECT buyer_email FROM staging.stg_ecommerce__orders WHERE order_id = ?"
+    assert query(db_path, sql, [order_id]) == [(email,)]
     assert json.loads((state / STATIC_MARKER).read_text())["project"] == project_fingerprint()
+    assert json.loads((state / ABSORBED_MARKER).read_text())["project"] == project_fingerprint()
+
+
+def test_a_build_that_fails_half_way_still_counts_its_drop_as_absorbed(
+    small_warehouse_two_drops: Path, tmp_path: Path
+) -> None:
+    """Some incremental models may already hold the new drop: a corrected re-delivery of
+    it, the usual answer to a failed build, must rebuild them from scratch."""
+    db_path = tmp_path / "wmsight.duckdb"
+    shutil.copy(small_warehouse_two_drops, db_path)
+    state = dbt_state_dir(db_path)
+    state.mkdir()
+    for marker in (STATIC_MARKER, ABSORBED_MARKER):
+        shutil.copy(dbt_state_dir(small_warehouse_two_drops) / marker, state)
+    with duckdb.connect(str(db_path)) as con:  # a drop whose snapshot breaks a data test
+        con.execute("""INSERT INTO raw.erp__stock_snapshots
+            (snapshot_date, warehouse_id, sku, on_hand, reserved, in_transit, damaged,
+             _drop_date, _source_file, _line, _loaded_at)
+            VALUES ('2099-01-01', NULL, 'SKU-X', 1, 0, 0, 0, '2099-01-01', 'x', 2, now())""")
+        con.execute("""INSERT INTO raw.load_log (run_id, drop_date, source_file, status,
+                sha256, size_bytes, rows_read, rows_loaded, rows_quarantined, started_at,
+                finished_at)
+            VALUES ('test', '2099-01-01', 'erp/stock_snapshots.csv', 'loaded', 'a', 1, 1, 1, 0,
+                    now(), now())""")
+
+    with pytest.raises(DbtFailed):
+        build_warehouse(db_path)
+
+    assert json.loads((state / ABSORBED_MARKER).read_text())["through_drop"] == "2099-01-01"

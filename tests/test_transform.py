@@ -352,16 +352,22 @@ def redeliver_a_movement_elsewhere(extracts: Path, drops: list[Path]) -> tuple[d
 
 
 def deliver_order_versions_late(extracts: Path, drops: list[Path]) -> tuple[str, str]:
-    """A last drop with two versions of the first drop's orders: one older than the current
-    version (status cancelled, updated 30 days earlier: must be ignored) and one newer
-    (shipped to another province, written with spaces and full-width letters). Returns
-    the two order ids."""
+    """A last drop with versions of the first drop's orders: one older than the current
+    version (status cancelled, updated 30 days earlier: must be ignored), one newer
+    (shipped to another province, written with spaces and full-width letters), one newer
+    with an item fewer; and a return moved to another order. Returns the ids of the first
+    two orders."""
     import json
 
-    from extract_builder import write_orders
+    from extract_builder import write_csv, write_orders
 
     lines = (drops[0] / "ecommerce" / "orders.jsonl").read_text(encoding="utf-8").splitlines()
     stale, newer = json.loads(lines[0]), json.loads(lines[1])
+    shrunk = next(o for o in map(json.loads, lines[2:]) if len(o["items"]) >= 2)
+    shrunk |= {"items": shrunk["items"][:-1], "updated_at": f"{drops[-1].name}T22:00:00+08:00"}
+    text = (drops[0] / "erp" / "returns.csv").read_bytes().decode("gb18030")
+    returns = list(csv.DictReader(io.StringIO(text)))
+    moved = returns[0] | {"order_ref": returns[1]["order_ref"]}
     updated = datetime.fromisoformat(stale["updated_at"])
     stale |= {"status": "cancelled", "updated_at": (updated - timedelta(days=30)).isoformat()}
     newer |= {
@@ -370,7 +376,8 @@ def deliver_order_versions_late(extracts: Path, drops: list[Path]) -> tuple[str,
         "updated_at": f"{drops[-1].name}T23:00:00+08:00",
     }
     last_drop = date.fromisoformat(drops[-1].name)
-    write_orders(extracts, str(last_drop + timedelta(days=1)), [stale, newer])
+    write_orders(extracts, str(last_drop + timedelta(days=1)), [stale, newer, shrunk])
+    write_csv(extracts, str(last_drop + timedelta(days=1)), "erp/returns.csv", [moved])
     return stale["order_id"], newer["order_id"]
 
 

@@ -222,13 +222,14 @@ class AbsorbedLoads:
 
 def _refresh_reason(db_path: Path, project: str) -> str | None:
     """Why incremental models must be rebuilt from scratch, or None. They add only what
-    drops newer than the last build brought, so a file of an already absorbed drop
+    drops newer than the newest they hold brought, so a file of an already absorbed drop
     delivered again (or a project whose SQL changed) would otherwise leave stale rows."""
     state = dbt_state_dir(db_path)
-    built = _read_json(state / STATIC_MARKER).get("project")
+    absorbed = _read_json(state / ABSORBED_MARKER)
+    # warehouses from before this marker: the project of their last full build
+    built = absorbed.get("project") or _read_json(state / STATIC_MARKER).get("project")
     if built is not None and built != project:
         return "the dbt project changed since this warehouse's last build"
-    absorbed = _read_json(state / ABSORBED_MARKER)
     if not absorbed.get("through_drop"):
         return None
     now = AbsorbedLoads.read(db_path, absorbed["through_drop"])
@@ -241,6 +242,17 @@ def _refresh_reason(db_path: Path, project: str) -> str | None:
             "again since the last build"
         )
     return None
+
+
+def _record_absorbed(db_path: Path, loads: AbsorbedLoads | None, project: str) -> None:
+    """What a build is about to absorb: written before it runs, so a build that fails half
+    way (some incremental models hold the new drop, some not) still counts the drop as
+    absorbed and a corrected re-delivery of it rebuilds from scratch. After a reason to
+    rebuild from scratch, written only once that rebuild succeeded."""
+    state = dbt_state_dir(db_path)
+    state.mkdir(parents=True, exist_ok=True)
+    record = {"project": project} | (dataclasses.asdict(loads) if loads else {})
+    (state / ABSORBED_MARKER).write_text(json.dumps(record), encoding="utf-8")
 
 
 def build_warehouse(db_path: Path, full: bool = False) -> DbtResult:
@@ -258,57 +270,49 @@ def build_warehouse(db_path: Path, full: bool = False) -> DbtResult:
     project = project_fingerprint()
     loads = AbsorbedLoads.read(db_path)
     reason = _refresh_reason(db_path, project)
-    if reason is None and not full and _read_json(marker).get("project") == project:
-        result = run_dbt(db_path, "build", LEAN_BUILD)
-        result.lean = True
-        if result.success:
-            _record_absorbed(state, loads)
-            return result
-        if not any(f.status in ("error", "runtime error") for f in result.failures):
-            raise DbtFailed(result)
-    marker.unlink(missing_ok=True)
-    if reason is not None:
+    if reason is None:
+        _record_absorbed(db_path, loads, project)
+        if not full and _read_json(marker).get("project") == project:
+            result = run_dbt(db_path, "build", LEAN_BUILD)
+            result.lean = True
+            if result.success:
+                return result
+            if not any(f.status in ("error", "runtime error") for f in result.failures):
+                raise DbtFailed(result)
+    else:
         log.warning("incremental models rebuilt from scratch: %s", reason)
+    marker.unlink(missing_ok=True)
     result = run_dbt(db_path, "build", ["--full-refresh"] if reason else None)
     result.refreshed = reason
     if not result.success:
         raise DbtFailed(result)
     marker.write_text(json.dumps({"project": project}), encoding="utf-8")
-    _record_absorbed(state, loads)
+    if reason is not None:
+        _record_absorbed(db_path, loads, project)
     return result
 
 
-def _record_absorbed(state: Path, loads: AbsorbedLoads | None) -> None:
-    if loads is not None:
-        text = json.dumps(dataclasses.asdict(loads))
-        (state / ABSORBED_MARKER).write_text(text, encoding="utf-8")
-
-
-# For runners that build with their own dbt invocation (the Airflow DAG through cosmos):
-# before it, bring incremental models up to date with drops delivered again; after it
-# succeeds, record the loads it absorbed. `build_warehouse` does both itself.
+# For a runner that builds with its own dbt invocation (the Airflow DAG through cosmos):
+# call this after ingest and before that build.
 
 
 def refresh_incremental_models(db_path: Path) -> str | None:
     """Rebuild the incremental models (and what they read) from scratch when an already
-    built drop was delivered again or the project changed; returns why, or None."""
-    reason = _refresh_reason(db_path, project_fingerprint())
+    built drop was delivered again or the project changed; then record what the coming
+    build absorbs. Returns why it rebuilt, or None."""
+    project = project_fingerprint()
+    loads = AbsorbedLoads.read(db_path)
+    reason = _refresh_reason(db_path, project)
     if reason is not None:
         log.warning("incremental models rebuilt from scratch: %s", reason)
         result = run_dbt(
-            db_path, "run", ["--full-refresh", "--select", "+config.materialized:incremental"]
+            db_path, "build", ["--full-refresh", "--select", "+config.materialized:incremental"]
         )
         result.refreshed = reason
         if not result.success:
             raise DbtFailed(result)
+    _record_absorbed(db_path, loads, project)
     return reason
-
-
-def record_absorbed_loads(db_path: Path) -> None:
-    """After a successful build: the file loads it absorbed."""
-    state = dbt_state_dir(db_path)
-    state.mkdir(parents=True, exist_ok=True)
-    _record_absorbed(state, AbsorbedLoads.read(db_path))
 
 
 def _read_json(path: Path) -> dict:

@@ -1,10 +1,12 @@
 -- Order lines of both channels in one shape: B2B lines from the ERP, items of online
 -- orders from the platforms. Customers are still source ids here (erp_code or
 -- platform:buyer_id); the marts map them to customer keys.
--- Incremental: a build after a new drop rebuilds only the orders that drop touched.
+-- Incremental: a build after a new drop rebuilds, whole, only the orders that drop touched
+-- (a newer version with fewer items leaves none of the old ones behind) and the online
+-- orders now allocated to another warehouse (a warehouse opened or moved).
 {{ config(
     materialized='incremental',
-    unique_key=['order_id', 'line_number'],
+    unique_key='order_id',
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
 ) }}
@@ -33,6 +35,12 @@ changed_orders as (
     select order_no from erp_lines where source_drop_date > (select last_drop from loaded)
     union
     select order_id from online_orders where source_drop_date > (select last_drop from loaded)
+    union
+    select built.order_id
+    from {{ this }} as built
+    inner join online_orders on built.order_id = online_orders.order_id
+    where built.channel = 'ecommerce'
+        and built.warehouse_id is distinct from online_orders.fulfilling_warehouse_id
 ),
 {% endif %}
 

@@ -2,11 +2,11 @@
 -- warehouse and SKU keys (an unknown member while a master is missing), lifecycle,
 -- fulfillment, on-time, mis-shipment, returns and late invoice payment.
 --
--- Incremental, whole orders at a time: a build rebuilds the orders whose lines, returns
--- or invoices a new drop changed, every order with an unpaid invoice (its lateness moves
--- with the newest invoice date), and every order whose customer now maps to another
--- customer_key (identity links change as records arrive) or that still waits for its
--- warehouse or SKU master.
+-- Incremental, whole orders at a time: a build rebuilds the orders whose lines a new drop
+-- changed, those whose returns or invoice lateness (it moves with the newest invoice
+-- date) differ from what their built rows say, those whose customer now maps to another
+-- customer_key (identity links change as records arrive), and those still waiting for
+-- their warehouse or SKU master.
 {{ config(
     materialized='incremental',
     unique_key='order_id',
@@ -38,19 +38,64 @@ invoices as (
     select * from {{ ref('stg_erp__invoices') }}
 ),
 
+returned as (
+    select
+        order_ref as order_id,
+        sku,
+        sum(returned_qty) as returned_qty,
+        string_agg(distinct return_reason, ', ' order by return_reason) as return_reasons
+    from returns
+    group by order_ref, sku
+),
+
+invoice_status as (
+    select
+        order_no as order_id,
+        -- paid after it was due, or still unpaid past its due date as of the latest invoice
+        bool_or(
+            paid_at > due_at
+            or (paid_at is null and due_at < (select max(issued_at) from invoices))
+        ) as is_invoice_paid_late
+    from invoices
+    where order_no is not null and amount_cny > 0
+    group by order_no
+),
+
 {% if is_incremental() %}
 loaded as (
     {{ last_loaded_drop('last_changed_drop') }}
 ),
 
+-- what the built rows say about returns and invoices, to compare with what they say now:
+-- a return or invoice can arrive, change, or move to another order
+built_returns as (
+    select order_id, sku, returned_qty, return_reasons from {{ this }}
+    where returned_qty <> 0 or return_reasons is not null
+),
+
+built_invoices as (
+    select distinct order_id, is_invoice_paid_late from {{ this }}
+    where is_invoice_paid_late is not null
+),
+
 rebuilt_orders as (
     select order_id from all_order_lines where last_changed_drop > (select last_drop from loaded)
     union
-    select order_ref from returns where source_drop_date > (select last_drop from loaded)
+    select order_id from (
+        (select order_id, sku, returned_qty, return_reasons from returned
+         except select * from built_returns)
+        union all
+        (select * from built_returns
+         except select order_id, sku, returned_qty, return_reasons from returned)
+    )
     union
-    select order_no from invoices
-    where order_no is not null
-        and (source_drop_date > (select last_drop from loaded) or paid_at is null)
+    select order_id from (
+        (select order_id, is_invoice_paid_late from invoice_status
+         except select * from built_invoices)
+        union all
+        (select * from built_invoices
+         except select order_id, is_invoice_paid_late from invoice_status)
+    )
     union
     select built.order_id
     from {{ this }} as built
@@ -74,29 +119,6 @@ order_lines as (
     {% if is_incremental() %}
     where order_id in (select order_id from rebuilt_orders)
     {% endif %}
-),
-
-returned as (
-    select
-        order_ref as order_id,
-        sku,
-        sum(returned_qty) as returned_qty,
-        string_agg(distinct return_reason, ', ' order by return_reason) as return_reasons
-    from returns
-    group by order_ref, sku
-),
-
-invoice_status as (
-    select
-        order_no as order_id,
-        -- paid after it was due, or still unpaid past its due date as of the latest invoice
-        bool_or(
-            paid_at > due_at
-            or (paid_at is null and due_at < (select max(issued_at) from invoices))
-        ) as is_invoice_paid_late
-    from invoices
-    where order_no is not null and amount_cny > 0
-    group by order_no
 ),
 
 final as (
