@@ -129,10 +129,62 @@ rebuilds as (
         on cells.warehouse_id = earliest_changes.warehouse_id
         and cells.sku = earliest_changes.sku
 ),
+
+-- Per cell, the snapshot its first rebuilt day anchors on and the one before that: running
+-- totals are only ever differenced within a cell from that earlier snapshot on, so the
+-- snapshots before it and the movements up to its day cannot change a rebuilt row. A
+-- daily build then rolls forward weeks of each cell, not its whole history.
+snapshot_dates as (
+    select
+        warehouse_id,
+        sku,
+        snapshot_date,
+        lag(snapshot_date) over (
+            partition by warehouse_id, sku order by snapshot_date
+        ) as previous_snapshot_date
+    from snapshots
+),
+
+cutoffs as (
+    select
+        rebuilds.warehouse_id,
+        rebuilds.sku,
+        coalesce(anchor.previous_snapshot_date, date '1900-01-01') as cutoff_date
+    from rebuilds
+    asof left join snapshot_dates as anchor
+        on rebuilds.warehouse_id = anchor.warehouse_id
+        and rebuilds.sku = anchor.sku
+        and rebuilds.rebuild_from >= anchor.snapshot_date
+    where rebuilds.rebuild_from <= (select horizon_date from horizon)
+),
+
+needed_snapshots as (
+    select snapshots.*
+    from snapshots
+    inner join cutoffs
+        on snapshots.warehouse_id = cutoffs.warehouse_id and snapshots.sku = cutoffs.sku
+    where snapshots.snapshot_date >= cutoffs.cutoff_date
+),
+
+needed_movements as (
+    select movements.*
+    from movements
+    inner join cutoffs
+        on movements.warehouse_id = cutoffs.warehouse_id and movements.sku = cutoffs.sku
+    where movements.movement_date > cutoffs.cutoff_date
+),
 {% else %}
 rebuilds as (
     select warehouse_id, sku, first_snapshot_date, first_snapshot_date as rebuild_from
     from cells
+),
+
+needed_snapshots as (
+    select * from snapshots
+),
+
+needed_movements as (
+    select * from movements
 ),
 {% endif %}
 
@@ -149,7 +201,7 @@ movement_levels as (
             partition by warehouse_id, sku order by movement_date
             rows between unbounded preceding and current row
         ) as running_net_qty
-    from movements
+    from needed_movements
 ),
 
 -- every snapshot with its drift: the previous snapshot moved by the movements since,
@@ -159,7 +211,7 @@ anchored_snapshots as (
         snapshots.*,
         lag(snapshots.snapshot_date) over cell_snapshots as previous_snapshot_date,
         lag(snapshots.on_hand) over cell_snapshots as previous_on_hand
-    from snapshots
+    from needed_snapshots as snapshots
     window cell_snapshots as (
         partition by snapshots.warehouse_id, snapshots.sku order by snapshots.snapshot_date
     )
@@ -284,7 +336,7 @@ final as (
         on rebuilt.warehouse_id = on_order_levels.warehouse_id
         and rebuilt.sku = on_order_levels.sku
         and rebuilt.position_date >= on_order_levels.change_date
-    left join movements
+    left join needed_movements as movements
         on rebuilt.position_date = movements.movement_date
         and rebuilt.warehouse_id = movements.warehouse_id
         and rebuilt.sku = movements.sku
