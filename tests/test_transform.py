@@ -355,8 +355,8 @@ def deliver_order_versions_late(extracts: Path, drops: list[Path]) -> tuple[str,
     """A last drop with versions of the first drop's orders: one older than the current
     version (status cancelled, updated 30 days earlier: must be ignored), one newer
     (shipped to another province, written with spaces and full-width letters), one newer
-    with an item fewer; and a return moved to another order. Returns the ids of the first
-    two orders."""
+    with an item fewer; a return moved to another order; a warehouse that takes over
+    online orders from another. Returns the ids of the first two orders."""
     import json
 
     from extract_builder import write_csv, write_orders
@@ -367,7 +367,19 @@ def deliver_order_versions_late(extracts: Path, drops: list[Path]) -> tuple[str,
     shrunk |= {"items": shrunk["items"][:-1], "updated_at": f"{drops[-1].name}T22:00:00+08:00"}
     text = (drops[0] / "erp" / "returns.csv").read_bytes().decode("gb18030")
     returns = list(csv.DictReader(io.StringIO(text)))
-    moved = returns[0] | {"order_ref": returns[1]["order_ref"]}
+    other = next(r["order_ref"] for r in returns if r["order_ref"] != returns[0]["order_ref"])
+    moved = returns[0] | {"order_ref": other}
+    # a warehouse opens beside 南宁: online orders to 广西 without one move to it
+    opened = {
+        "warehouse_id": "WH-NNG",
+        "name": "南宁配送中心",
+        "region": "华南",
+        "province": "广西壮族自治区",
+        "city": "南宁市",
+        "latitude": "22.8170",
+        "longitude": "108.3660",
+        "capacity_units": "200000",
+    }
     updated = datetime.fromisoformat(stale["updated_at"])
     stale |= {"status": "cancelled", "updated_at": (updated - timedelta(days=30)).isoformat()}
     newer |= {
@@ -378,6 +390,7 @@ def deliver_order_versions_late(extracts: Path, drops: list[Path]) -> tuple[str,
     last_drop = date.fromisoformat(drops[-1].name)
     write_orders(extracts, str(last_drop + timedelta(days=1)), [stale, newer, shrunk])
     write_csv(extracts, str(last_drop + timedelta(days=1)), "erp/returns.csv", [moved])
+    write_csv(extracts, str(last_drop + timedelta(days=1)), "erp/warehouses.csv", [opened])
     return stale["order_id"], newer["order_id"]
 
 
@@ -443,6 +456,12 @@ def test_building_drop_by_drop_gives_the_same_marts_as_a_full_refresh(tmp_path: 
     )
     assert left_marked and now_counted
     # every line carries the customer_key its customer maps to now
+    [(reallocated,)] = query(
+        stepwise,
+        """SELECT count(*) FROM marts.fct_order_lines
+           WHERE warehouse_id = 'WH-NNG' AND channel = 'ecommerce'""",
+    )
+    assert reallocated > 0
     [(stale_keys,)] = query(
         stepwise,
         """SELECT count(*) FROM marts.fct_order_lines AS f

@@ -281,6 +281,12 @@ def build_warehouse(db_path: Path, full: bool = False) -> DbtResult:
                 raise DbtFailed(result)
     else:
         log.warning("incremental models rebuilt from scratch: %s", reason)
+        absorbed = _read_json(state / ABSORBED_MARKER)
+        if "project" not in absorbed:  # an older warehouse: keep the project its rows are
+            # built with until the rebuild succeeds (the full build's marker goes next)
+            built = _read_json(marker).get("project")
+            record = absorbed | {"project": built}
+            (state / ABSORBED_MARKER).write_text(json.dumps(record), encoding="utf-8")
     marker.unlink(missing_ok=True)
     result = run_dbt(db_path, "build", ["--full-refresh"] if reason else None)
     result.refreshed = reason

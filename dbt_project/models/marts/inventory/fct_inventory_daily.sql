@@ -97,6 +97,35 @@ changes as (
     select warehouse_id, shipped_sku, cast(shipped_at as date) from order_lines
     where last_changed_drop > (select last_drop from loaded) and shipped_at is not null
     union all
+    -- demand and shipments as built against what the order lines say now: a line can
+    -- leave a cell without a new drop date there (an item removed from a newer version of
+    -- its order, an order re-allocated to another warehouse, another SKU shipped)
+    select warehouse_id, sku, min(position_date) from (
+        (
+            select flows.warehouse_id, flows.sku, flows.flow_date as position_date,
+                   flows.ordered_qty, flows.shipped_qty
+            from flows
+            inner join cells
+                on flows.warehouse_id = cells.warehouse_id and flows.sku = cells.sku
+            where flows.flow_date >= cells.first_snapshot_date
+                and flows.flow_date <= (select last_drop from loaded)
+                and (flows.ordered_qty <> 0 or flows.shipped_qty <> 0)
+            except
+            select warehouse_id, sku, position_date, ordered_qty, shipped_qty from {{ this }}
+            where ordered_qty <> 0 or shipped_qty <> 0
+        )
+        union all
+        (
+            select warehouse_id, sku, position_date, ordered_qty, shipped_qty from {{ this }}
+            where ordered_qty <> 0 or shipped_qty <> 0
+            except
+            select flows.warehouse_id, flows.sku, flows.flow_date, flows.ordered_qty,
+                   flows.shipped_qty
+            from flows
+        )
+    )
+    group by warehouse_id, sku
+    union all
     -- rows still waiting for their warehouse or SKU master: rebuilt until it arrives
     select warehouse_id, sku, min(position_date) from {{ this }}
     where warehouse_key = '{{ var("unknown_member_key") }}'

@@ -3,10 +3,10 @@
 -- fulfillment, on-time, mis-shipment, returns and late invoice payment.
 --
 -- Incremental, whole orders at a time: a build rebuilds the orders whose lines a new drop
--- changed, those whose returns or invoice lateness (it moves with the newest invoice
--- date) differ from what their built rows say, those whose customer now maps to another
--- customer_key (identity links change as records arrive), and those still waiting for
--- their warehouse or SKU master.
+-- changed, those whose returns, invoice lateness (it moves with the newest invoice date)
+-- or warehouse (re-allocated) differ from what their built rows say, those whose
+-- customer now maps to another customer_key (identity links change as records arrive),
+-- and those still waiting for their warehouse or SKU master.
 {{ config(
     materialized='incremental',
     unique_key='order_id',
@@ -78,23 +78,38 @@ built_invoices as (
     where is_invoice_paid_late is not null
 ),
 
+-- returns and invoices of orders or SKUs with no line attach to nothing: compared, they
+-- would differ on every build
+attached_returns as (
+    select order_id, sku, returned_qty, return_reasons from returned
+    where (order_id, sku) in (select (order_id, sku) from all_order_lines)
+),
+
+attached_invoices as (
+    select order_id, is_invoice_paid_late from invoice_status
+    where order_id in (select order_id from all_order_lines)
+),
+
 rebuilt_orders as (
     select order_id from all_order_lines where last_changed_drop > (select last_drop from loaded)
     union
     select order_id from (
-        (select order_id, sku, returned_qty, return_reasons from returned
-         except select * from built_returns)
+        (select * from attached_returns except select * from built_returns)
         union all
-        (select * from built_returns
-         except select order_id, sku, returned_qty, return_reasons from returned)
+        (select * from built_returns except select * from attached_returns)
     )
     union
     select order_id from (
-        (select order_id, is_invoice_paid_late from invoice_status
-         except select * from built_invoices)
+        (select * from attached_invoices except select * from built_invoices)
         union all
-        (select * from built_invoices
-         except select order_id, is_invoice_paid_late from invoice_status)
+        (select * from built_invoices except select * from attached_invoices)
+    )
+    union
+    -- an online order allocated to another warehouse keeps its drop (no new version)
+    select order_id from (
+        select order_id, line_number, warehouse_id from {{ this }}
+        except
+        select order_id, line_number, warehouse_id from all_order_lines
     )
     union
     select built.order_id
