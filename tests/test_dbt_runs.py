@@ -85,6 +85,18 @@ def test_a_lean_build_that_errors_builds_everything(
     assert (state / "target" / "partial_parse.msgpack").exists()
 
 
+def built_copy(warehouse: Path, tmp_path: Path) -> Path:
+    """A copy of a built warehouse with the markers of its last build (not dbt's target:
+    its partial-parse state is bound to the original's path)."""
+    db_path = tmp_path / "wmsight.duckdb"
+    shutil.copy(warehouse, db_path)
+    state = dbt_state_dir(db_path)
+    state.mkdir()
+    for marker in (STATIC_MARKER, ABSORBED_MARKER):
+        shutil.copy(dbt_state_dir(warehouse) / marker, state)
+    return db_path
+
+
 @pytest.mark.parametrize("runner", ["wmsight run", "airflow"])
 def test_a_built_drop_delivered_again_rebuilds_incremental_models_from_scratch(
     small_warehouse_two_drops: Path, tmp_path: Path, runner: str
@@ -93,12 +105,7 @@ def test_a_built_drop_delivered_again_rebuilds_incremental_models_from_scratch(
     of a drop already built (the platform corrected its export) must still reach them.
     `wmsight run` builds with build_warehouse; the DAG refreshes before cosmos's build
     (here: the lean build)."""
-    db_path = tmp_path / "wmsight.duckdb"
-    shutil.copy(small_warehouse_two_drops, db_path)
-    state = dbt_state_dir(db_path)
-    state.mkdir()
-    for marker in (STATIC_MARKER, ABSORBED_MARKER):
-        shutil.copy(dbt_state_dir(small_warehouse_two_drops) / marker, state)
+    db_path = built_copy(small_warehouse_two_drops, tmp_path)
     extracts = tmp_path / "extracts"
     shutil.copytree(small_warehouse_two_drops.parent / "extracts", extracts)
     newest = max(p for p in extracts.iterdir() if p.name[0].isdigit())
@@ -161,12 +168,8 @@ def test_a_build_that_fails_half_way_still_counts_its_drop_as_absorbed(
 ) -> None:
     """Some incremental models may already hold the new drop: a corrected re-delivery of
     it, the usual answer to a failed build, must rebuild them from scratch."""
-    db_path = tmp_path / "wmsight.duckdb"
-    shutil.copy(small_warehouse_two_drops, db_path)
+    db_path = built_copy(small_warehouse_two_drops, tmp_path)
     state = dbt_state_dir(db_path)
-    state.mkdir()
-    for marker in (STATIC_MARKER, ABSORBED_MARKER):
-        shutil.copy(dbt_state_dir(small_warehouse_two_drops) / marker, state)
     with duckdb.connect(str(db_path)) as con:  # a drop whose snapshot breaks a data test
         con.execute("""INSERT INTO raw.erp__stock_snapshots
             (snapshot_date, warehouse_id, sku, on_hand, reserved, in_transit, damaged,
