@@ -159,10 +159,9 @@ def wms_daily():
     def ingest() -> str | None:
         """Load new drops; return the run's as-of date (run conf, else the latest drop)."""
         from wmsight.runner import latest_drop_date, warehouse_lock
-
-        requested = get_current_context()["params"].get("as_of")
         from wmsight.transform import refresh_incremental_models
 
+        requested = get_current_context()["params"].get("as_of")
         context = _context()
         _run("ingest", context)
         # cosmos's build below adds only drops newer than the last build to incremental

@@ -205,53 +205,69 @@ class AbsorbedLoads:
     loads: int
     fingerprint: str
 
-    @classmethod
-    def read(cls, db_path: Path, through_drop: str | None = None) -> AbsorbedLoads | None:
-        """The loads in the warehouse now (of drops up to `through_drop`, default all)."""
-        import duckdb
 
-        try:  # read-write like dbt: one process cannot open a file both ways at once
-            with duckdb.connect(str(db_path)) as con:
-                count, fingerprint, newest = con.execute(
-                    LOADS_SQL, [through_drop or "9999-12-31"]
-                ).fetchone()
-        except duckdb.CatalogException:  # nothing ingested yet
-            return None
-        return cls(str(newest) if newest else None, count, fingerprint)
+@dataclass(frozen=True)
+class RefreshCheck:
+    """Before a build: what it will absorb, and why incremental models must be rebuilt
+    from scratch first (None: they need not)."""
+
+    project: str
+    loads: AbsorbedLoads | None
+    reason: str | None
 
 
-def _refresh_reason(db_path: Path, project: str) -> str | None:
-    """Why incremental models must be rebuilt from scratch, or None. They add only what
-    drops newer than the newest they hold brought, so a file of an already absorbed drop
-    delivered again (or a project whose SQL changed) would otherwise leave stale rows."""
+def _loads(con, through_drop: str) -> AbsorbedLoads:
+    count, fingerprint, newest = con.execute(LOADS_SQL, [through_drop]).fetchone()
+    return AbsorbedLoads(str(newest) if newest else None, count, fingerprint)
+
+
+def check_refresh(db_path: Path) -> RefreshCheck:
+    """Incremental models add only what drops newer than the newest they hold brought, so
+    a file of an already absorbed drop delivered again (or a project whose SQL changed)
+    would leave stale rows: either is a reason to rebuild them from scratch."""
+    import duckdb
+
+    project = project_fingerprint()
     state = dbt_state_dir(db_path)
     absorbed = _read_json(state / ABSORBED_MARKER)
+    try:  # read-write like dbt: one process cannot open a file both ways at once
+        with duckdb.connect(str(db_path)) as con:
+            loads = _loads(con, "9999-12-31")
+            before = _loads(con, absorbed["through_drop"]) if absorbed.get("through_drop") else None
+    except duckdb.CatalogException:  # nothing ingested yet
+        loads = before = None
     # warehouses from before this marker: the project of their last full build
     built = absorbed.get("project") or _read_json(state / STATIC_MARKER).get("project")
+    reason = None
     if built is not None and built != project:
-        return "the dbt project changed since this warehouse's last build"
-    if not absorbed.get("through_drop"):
-        return None
-    now = AbsorbedLoads.read(db_path, absorbed["through_drop"])
-    if now is not None and (now.loads, now.fingerprint) != (
+        reason = "the dbt project changed since this warehouse's last build"
+    elif before is not None and (before.loads, before.fingerprint) != (
         absorbed.get("loads"),
         absorbed.get("fingerprint"),
     ):
-        return (
+        reason = (
             f"files of drops up to {absorbed['through_drop']} (already built) were loaded "
             "again since the last build"
         )
-    return None
+    if reason is not None:
+        log.warning("incremental models rebuilt from scratch: %s", reason)
+        if "project" not in absorbed:  # an older warehouse: keep the project its rows are
+            # built with until the rebuild from scratch succeeds
+            _write_absorbed(state, absorbed | {"project": built})
+    return RefreshCheck(project, loads, reason)
 
 
-def _record_absorbed(db_path: Path, loads: AbsorbedLoads | None, project: str) -> None:
+def record_absorbed(db_path: Path, check: RefreshCheck) -> None:
     """What a build is about to absorb: written before it runs, so a build that fails half
     way (some incremental models hold the new drop, some not) still counts the drop as
     absorbed and a corrected re-delivery of it rebuilds from scratch. After a reason to
     rebuild from scratch, written only once that rebuild succeeded."""
-    state = dbt_state_dir(db_path)
+    loads = dataclasses.asdict(check.loads) if check.loads else {}
+    _write_absorbed(dbt_state_dir(db_path), {"project": check.project} | loads)
+
+
+def _write_absorbed(state: Path, record: dict) -> None:
     state.mkdir(parents=True, exist_ok=True)
-    record = {"project": project} | (dataclasses.asdict(loads) if loads else {})
     (state / ABSORBED_MARKER).write_text(json.dumps(record), encoding="utf-8")
 
 
@@ -265,60 +281,43 @@ def build_warehouse(db_path: Path, full: bool = False) -> DbtResult:
 
     When an already built drop was delivered again, or the project changed, incremental
     models are rebuilt from scratch (`--full-refresh`): `refreshed` says why."""
-    state = dbt_state_dir(db_path)
-    marker = state / STATIC_MARKER
-    project = project_fingerprint()
-    loads = AbsorbedLoads.read(db_path)
-    reason = _refresh_reason(db_path, project)
-    if reason is None:
-        _record_absorbed(db_path, loads, project)
-        if not full and _read_json(marker).get("project") == project:
+    marker = dbt_state_dir(db_path) / STATIC_MARKER
+    check = check_refresh(db_path)
+    if check.reason is None:
+        record_absorbed(db_path, check)
+        if not full and _read_json(marker).get("project") == check.project:
             result = run_dbt(db_path, "build", LEAN_BUILD)
             result.lean = True
             if result.success:
                 return result
             if not any(f.status in ("error", "runtime error") for f in result.failures):
                 raise DbtFailed(result)
-    else:
-        log.warning("incremental models rebuilt from scratch: %s", reason)
-        absorbed = _read_json(state / ABSORBED_MARKER)
-        if "project" not in absorbed:  # an older warehouse: keep the project its rows are
-            # built with until the rebuild succeeds (the full build's marker goes next)
-            built = _read_json(marker).get("project")
-            record = absorbed | {"project": built}
-            (state / ABSORBED_MARKER).write_text(json.dumps(record), encoding="utf-8")
     marker.unlink(missing_ok=True)
-    result = run_dbt(db_path, "build", ["--full-refresh"] if reason else None)
-    result.refreshed = reason
+    result = run_dbt(db_path, "build", ["--full-refresh"] if check.reason else None)
+    result.refreshed = check.reason
     if not result.success:
         raise DbtFailed(result)
-    marker.write_text(json.dumps({"project": project}), encoding="utf-8")
-    if reason is not None:
-        _record_absorbed(db_path, loads, project)
+    marker.write_text(json.dumps({"project": check.project}), encoding="utf-8")
+    if check.reason is not None:
+        record_absorbed(db_path, check)
     return result
 
 
-# For a runner that builds with its own dbt invocation (the Airflow DAG through cosmos):
-# call this after ingest and before that build.
-
-
 def refresh_incremental_models(db_path: Path) -> str | None:
-    """Rebuild the incremental models (and what they read) from scratch when an already
-    built drop was delivered again or the project changed; then record what the coming
+    """For a runner that builds with its own dbt invocation (the Airflow DAG through
+    cosmos), after ingest and before that build: rebuild the incremental models (and what
+    they read) from scratch when `check_refresh` says so, then record what the coming
     build absorbs. Returns why it rebuilt, or None."""
-    project = project_fingerprint()
-    loads = AbsorbedLoads.read(db_path)
-    reason = _refresh_reason(db_path, project)
-    if reason is not None:
-        log.warning("incremental models rebuilt from scratch: %s", reason)
+    check = check_refresh(db_path)
+    if check.reason is not None:
         result = run_dbt(
             db_path, "build", ["--full-refresh", "--select", "+config.materialized:incremental"]
         )
-        result.refreshed = reason
+        result.refreshed = check.reason
         if not result.success:
             raise DbtFailed(result)
-    _record_absorbed(db_path, loads, project)
-    return reason
+    record_absorbed(db_path, check)
+    return check.reason
 
 
 def _read_json(path: Path) -> dict:

@@ -14,8 +14,6 @@
 {{ config(
     materialized='incremental',
     unique_key='movement_day_key',
-    incremental_strategy='delete+insert',
-    on_schema_change='append_new_columns',
     post_hook='delete from {{ this }} where movement_day_key is null',
 ) }}
 

@@ -19,8 +19,6 @@
 {{ config(
     materialized='incremental',
     unique_key=['position_date', 'warehouse_id', 'sku'],
-    incremental_strategy='delete+insert',
-    on_schema_change='append_new_columns',
 ) }}
 
 with snapshots as (
@@ -80,6 +78,23 @@ loaded as (
     {%- endif %}
 ),
 
+-- demand and shipments per cell and day as the order lines say now, over the days built
+current_flows as (
+    select flows.warehouse_id, flows.sku, flows.flow_date as position_date,
+           flows.ordered_qty, flows.shipped_qty
+    from flows
+    inner join cells on flows.warehouse_id = cells.warehouse_id and flows.sku = cells.sku
+    where flows.flow_date >= cells.first_snapshot_date
+        and flows.flow_date <= (select last_drop from loaded)
+        and (flows.ordered_qty <> 0 or flows.shipped_qty <> 0)
+),
+
+-- and as they were built
+built_flows as (
+    select warehouse_id, sku, position_date, ordered_qty, shipped_qty from {{ this }}
+    where ordered_qty <> 0 or shipped_qty <> 0
+),
+
 changes as (
     select warehouse_id, sku, snapshot_date as changed_from from snapshots
     where source_drop_date > (select last_drop from loaded)
@@ -100,30 +115,8 @@ changes as (
     -- demand and shipments as built against what the order lines say now: a line can
     -- leave a cell without a new drop date there (an item removed from a newer version of
     -- its order, an order re-allocated to another warehouse, another SKU shipped)
-    select warehouse_id, sku, min(position_date) from (
-        (
-            select flows.warehouse_id, flows.sku, flows.flow_date as position_date,
-                   flows.ordered_qty, flows.shipped_qty
-            from flows
-            inner join cells
-                on flows.warehouse_id = cells.warehouse_id and flows.sku = cells.sku
-            where flows.flow_date >= cells.first_snapshot_date
-                and flows.flow_date <= (select last_drop from loaded)
-                and (flows.ordered_qty <> 0 or flows.shipped_qty <> 0)
-            except
-            select warehouse_id, sku, position_date, ordered_qty, shipped_qty from {{ this }}
-            where ordered_qty <> 0 or shipped_qty <> 0
-        )
-        union all
-        (
-            select warehouse_id, sku, position_date, ordered_qty, shipped_qty from {{ this }}
-            where ordered_qty <> 0 or shipped_qty <> 0
-            except
-            select flows.warehouse_id, flows.sku, flows.flow_date, flows.ordered_qty,
-                   flows.shipped_qty
-            from flows
-        )
-    )
+    select warehouse_id, sku, min(position_date)
+    from ({{ differing_rows('current_flows', 'built_flows') }})
     group by warehouse_id, sku
     union all
     -- rows still waiting for their warehouse or SKU master: rebuilt until it arrives

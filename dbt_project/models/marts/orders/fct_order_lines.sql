@@ -10,8 +10,6 @@
 {{ config(
     materialized='incremental',
     unique_key='order_id',
-    incremental_strategy='delete+insert',
-    on_schema_change='append_new_columns',
 ) }}
 
 with all_order_lines as (
@@ -93,17 +91,9 @@ attached_invoices as (
 rebuilt_orders as (
     select order_id from all_order_lines where last_changed_drop > (select last_drop from loaded)
     union
-    select order_id from (
-        (select * from attached_returns except select * from built_returns)
-        union all
-        (select * from built_returns except select * from attached_returns)
-    )
+    select order_id from ({{ differing_rows('attached_returns', 'built_returns') }})
     union
-    select order_id from (
-        (select * from attached_invoices except select * from built_invoices)
-        union all
-        (select * from built_invoices except select * from attached_invoices)
-    )
+    select order_id from ({{ differing_rows('attached_invoices', 'built_invoices') }})
     union
     -- an online order allocated to another warehouse keeps its drop (no new version)
     select order_id from (
