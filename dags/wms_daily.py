@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -48,6 +49,8 @@ FEED_ASSETS = {feed: Asset(f"wmsight://feeds/{feed}") for feed in FEEDS}
 # when the DAG is deployed; `wmsight run` keeps its dbt state beside each warehouse):
 # parsing the DAG then reads a file instead of running `dbt ls`, which takes longer than
 # the DAG processor's import timeout on a busy machine.
+# the dbt of the environment Airflow runs in (the worker's PATH may not have it)
+DBT_EXECUTABLE = Path(sys.executable).with_name("dbt")
 DBT_MANIFEST = Path(
     os.environ.get("WMSIGHT_DBT_MANIFEST", str(PROJECT_DIR / "target" / "manifest.json"))
 )
@@ -184,9 +187,13 @@ def wms_daily():
             target_name="duckdb",
             profiles_yml_filepath=PROJECT_DIR / "profiles.yml",
         ),
+        # `dbt build` as a subprocess, whose info-level JSON lines the watcher reads. In-process
+        # (dbtRunner) the watcher gets every debug event of every node as a callback: the
+        # same build on a tiny world took 96-106 s that way, against 23 s (docs/SCALING.md).
         execution_config=ExecutionConfig(
             execution_mode=ExecutionMode.WATCHER,
-            invocation_mode=InvocationMode.DBT_RUNNER,
+            invocation_mode=InvocationMode.SUBPROCESS,
+            dbt_executable_path=DBT_EXECUTABLE,
         ),
         render_config=RenderConfig(
             load_method=LoadMode.DBT_MANIFEST if DBT_MANIFEST.exists() else LoadMode.DBT_LS
@@ -268,6 +275,10 @@ def wms_daily():
     # forever for a producer it never starts. So the root consumers wait for the producer
     # (one `dbt build`); each consumer then only reads its node's status.
     producer = dbt.children["dbt.dbt_producer_watcher"]
+    # Cosmos's producer skips itself when retried (one `dbt build` per run), and a skipped
+    # producer skips every task after it: a failed build would end as a "successful" run
+    # that published nothing. Without retries the failure fails the run.
+    producer.retries = 0
     for node in dbt.children.values():
         inside = [u for u in node.upstream_task_ids if u.startswith("dbt.")]
         if node is not producer and not inside:

@@ -187,6 +187,20 @@ def small_warehouse_one_drop(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return _small_world(tmp_path_factory, "small_one_drop", delta_drops=1)
 
 
+def built_copy(warehouse: Path, tmp_path: Path) -> Path:
+    """A copy of a built warehouse with the markers of its last build (not dbt's target:
+    its partial-parse state is bound to the original's path)."""
+    from wmsight.transform import ABSORBED_MARKER, STATIC_MARKER, dbt_state_dir
+
+    db_path = tmp_path / "wmsight.duckdb"
+    shutil.copy(warehouse, db_path)
+    state = dbt_state_dir(db_path)
+    state.mkdir()
+    for marker in (STATIC_MARKER, ABSORBED_MARKER):
+        shutil.copy(dbt_state_dir(warehouse) / marker, state)
+    return db_path
+
+
 def private_copy(db_path: Path, tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
     """A copy of a shared warehouse file that one module may write to."""
     copy = tmp_path_factory.mktemp(name) / db_path.name

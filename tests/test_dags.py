@@ -1,5 +1,6 @@
-"""The Airflow DAG: it imports cleanly, every task retries, and a real `airflow dags test`
-on a tiny generated world publishes the same feeds (manifest sha256) as `wmsight run`."""
+"""The Airflow DAG: it imports cleanly, every task retries (but cosmos's dbt producer), and
+a real `airflow dags test` on a tiny generated world publishes the same feeds (manifest
+sha256) as `wmsight run`; a run whose dbt build fails ends failed, publishing nothing."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -60,8 +62,10 @@ def test_dagbag_imports_with_tags_and_retries(manifest, tmp_path, monkeypatch):
     assert dag.doc_md and "wms_daily" in dag.doc_md
     assert not dag.catchup
     for task in dag.tasks:
-        assert task.retries >= 2, task.task_id
+        # cosmos's producer skips itself on a retry: a failed build must fail the run
+        assert task.retries >= 2 or task.task_id == "dbt.dbt_producer_watcher", task.task_id
         assert task.execution_timeout is not None, task.task_id
+    assert dag.get_task("dbt.dbt_producer_watcher").retries == 0
     ids = set(dag.task_ids)
     assert {"ingest", "warehouses", "forecast", "plan", "customers", "publish"} <= ids
     assert "dbt.dbt_producer_watcher" in ids
@@ -137,3 +141,23 @@ def test_airflow_dags_test_publishes_the_same_feeds_as_wmsight_run(manifest, tmp
     # parallel avg is not bit-reproducible); that is a reproducibility bug in the model
     assert dag_hashes == cli_hashes, f"feeds differ between the DAG and wmsight run: {differing}"
     assert any(dag_hashes.values())  # at least one feed was published
+
+    # A data test that fails fails the next run: nothing published, latest unchanged
+    with duckdb.connect(str(tmp_path / "dag.duckdb")) as con:
+        con.execute("""INSERT INTO raw.erp__stock_snapshots
+            (snapshot_date, warehouse_id, sku, on_hand, reserved, in_transit, damaged,
+             _drop_date, _source_file, _line, _loaded_at)
+            VALUES ('2020-01-01', NULL, 'SKU-X', 1, 0, 0, 0, '2020-01-01', 'x', 2, now())""")
+    failed_run = subprocess.run(
+        [airflow, "dags", "test", "wms_daily"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+    output = failed_run.stdout + failed_run.stderr
+    assert failed_run.returncode != 0, output[-3000:]
+    assert "not_null_stg_erp__stock_snapshots_warehouse_id" in output
+    assert "DagRun Finished" in output and "state=failed" in output
+    assert _hashes(tmp_path / "dag_feeds") == dag_hashes

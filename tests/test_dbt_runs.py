@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import query
+from conftest import built_copy, query
 
 from ingest.load import ingest_extracts
 from wmsight.transform import (
@@ -83,18 +83,6 @@ def test_a_lean_build_that_errors_builds_everything(
     assert query(db_path, "SELECT count(*) FROM staging.stg_erp__warehouses")[0][0] > 0
     assert (state / STATIC_MARKER).exists()
     assert (state / "target" / "partial_parse.msgpack").exists()
-
-
-def built_copy(warehouse: Path, tmp_path: Path) -> Path:
-    """A copy of a built warehouse with the markers of its last build (not dbt's target:
-    its partial-parse state is bound to the original's path)."""
-    db_path = tmp_path / "wmsight.duckdb"
-    shutil.copy(warehouse, db_path)
-    state = dbt_state_dir(db_path)
-    state.mkdir()
-    for marker in (STATIC_MARKER, ABSORBED_MARKER):
-        shutil.copy(dbt_state_dir(warehouse) / marker, state)
-    return db_path
 
 
 @pytest.mark.parametrize("runner", ["wmsight run", "airflow"])

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import query
+from conftest import built_copy, query
 from typer.testing import CliRunner
 
 from ingest.load import ingest_extracts
@@ -72,8 +72,9 @@ def test_provinces_seed_covers_every_delivered_province(warehouse: Path) -> None
 
 
 def test_a_failing_test_is_reported_by_name(warehouse: Path, tmp_path: Path) -> None:
-    broken = tmp_path / "broken.duckdb"
-    shutil.copy(warehouse, broken)
+    # with its build markers: build_warehouse's build is lean, `wmsight transform` builds
+    # everything; the failing data test is named by both
+    broken = built_copy(warehouse, tmp_path)
     with duckdb.connect(str(broken)) as con:
         con.execute("""INSERT INTO raw.erp__stock_snapshots
             (snapshot_date, warehouse_id, sku, on_hand, reserved, in_transit, damaged,
