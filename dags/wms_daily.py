@@ -49,8 +49,6 @@ FEED_ASSETS = {feed: Asset(f"wmsight://feeds/{feed}") for feed in FEEDS}
 # when the DAG is deployed; `wmsight run` keeps its dbt state beside each warehouse):
 # parsing the DAG then reads a file instead of running `dbt ls`, which takes longer than
 # the DAG processor's import timeout on a busy machine.
-# the dbt of the environment Airflow runs in (the worker's PATH may not have it)
-DBT_EXECUTABLE = Path(sys.executable).with_name("dbt")
 DBT_MANIFEST = Path(
     os.environ.get("WMSIGHT_DBT_MANIFEST", str(PROJECT_DIR / "target" / "manifest.json"))
 )
@@ -99,6 +97,9 @@ def _run(stage_name: str, context: RunContext) -> dict:
 
 
 _settings = load_settings()
+# the dbt of the environment Airflow runs in (the worker's PATH may not have it), else PATH's
+_DBT_BESIDE_PYTHON = Path(sys.executable).with_name("dbt")
+DBT_EXECUTABLE = str(_DBT_BESIDE_PYTHON) if _DBT_BESIDE_PYTHON.exists() else "dbt"
 
 default_args = {
     "owner": "wmsight",
@@ -196,9 +197,15 @@ def wms_daily():
             dbt_executable_path=DBT_EXECUTABLE,
         ),
         render_config=RenderConfig(
-            load_method=LoadMode.DBT_MANIFEST if DBT_MANIFEST.exists() else LoadMode.DBT_LS
+            load_method=LoadMode.DBT_MANIFEST if DBT_MANIFEST.exists() else LoadMode.DBT_LS,
+            dbt_executable_path=DBT_EXECUTABLE,
         ),
-        operator_args={"pool": POOL},
+        # No retries in the dbt group. Cosmos's producer skips itself when retried (one
+        # `dbt build` per run), and a skipped producer skips every task after it: a failed
+        # build would end as a "successful" run that published nothing. The consumers only
+        # read the build's node statuses here (see below). Given to the operators, not set
+        # on them afterwards: Airflow's serializer keeps a 0 only from the constructor.
+        operator_args={"pool": POOL, "retries": 0},
     )
 
     @task(pool=POOL)
@@ -275,10 +282,6 @@ def wms_daily():
     # forever for a producer it never starts. So the root consumers wait for the producer
     # (one `dbt build`); each consumer then only reads its node's status.
     producer = dbt.children["dbt.dbt_producer_watcher"]
-    # Cosmos's producer skips itself when retried (one `dbt build` per run), and a skipped
-    # producer skips every task after it: a failed build would end as a "successful" run
-    # that published nothing. Without retries the failure fails the run.
-    producer.retries = 0
     for node in dbt.children.values():
         inside = [u for u in node.upstream_task_ids if u.startswith("dbt.")]
         if node is not producer and not inside:
