@@ -229,6 +229,22 @@ def small_warehouse_one_drop(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return _small_world(tmp_path_factory, "small_one_drop", delta_drops=1)
 
 
+# the data test a snapshot without a warehouse breaks
+FAILING_DATA_TEST = "not_null_stg_erp__stock_snapshots_warehouse_id"
+
+
+def break_a_data_test(con: duckdb.DuckDBPyConnection, drop_date: str = "2020-01-01") -> None:
+    """A raw stock snapshot without a warehouse (as if a drop of `drop_date` brought it):
+    the next dbt build fails FAILING_DATA_TEST."""
+    con.execute(
+        """INSERT INTO raw.erp__stock_snapshots
+            (snapshot_date, warehouse_id, sku, on_hand, reserved, in_transit, damaged,
+             _drop_date, _source_file, _line, _loaded_at)
+            VALUES (?, NULL, 'SKU-X', 1, 0, 0, 0, ?, 'x', 2, now())""",
+        [drop_date, drop_date],
+    )
+
+
 def built_copy(warehouse: Path, tmp_path: Path) -> Path:
     """A copy of a built warehouse with the markers of its last build (not dbt's target:
     its partial-parse state is bound to the original's path)."""

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import FAILING_DATA_TEST, break_a_data_test
 
 REPO = Path(__file__).resolve().parents[1]
 DAGS = REPO / "dags"
@@ -125,18 +126,23 @@ def test_airflow_dags_test_publishes_the_same_feeds_as_wmsight_run(manifest, tmp
         [airflow, "pools", "set", "wmsight_duckdb", "1", "DuckDB has one writer"],
     ):
         subprocess.run(command, cwd=REPO, env=env, check=True, capture_output=True, timeout=600)
-    dag_run = subprocess.run(
-        [airflow, "dags", "test", "wms_daily"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=1800,
-    )
+
+    def dags_test() -> tuple[int, str]:
+        run = subprocess.run(
+            [airflow, "dags", "test", "wms_daily"],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=1800,
+        )
+        return run.returncode, run.stdout + run.stderr
+
+    returncode, output = dags_test()
     out, _ = reference.communicate(timeout=1800)
     assert reference.returncode == 0, out[-3000:]
-    assert dag_run.returncode == 0, (dag_run.stdout + dag_run.stderr)[-5000:]
-    assert "state=failed" not in dag_run.stdout + dag_run.stderr
+    assert returncode == 0, output[-5000:]
+    assert "state=failed" not in output
 
     dag_hashes, cli_hashes = _hashes(tmp_path / "dag_feeds"), _hashes(tmp_path / "cli_feeds")
     differing = sorted(f for f in dag_hashes if dag_hashes[f] != cli_hashes.get(f))
@@ -147,20 +153,9 @@ def test_airflow_dags_test_publishes_the_same_feeds_as_wmsight_run(manifest, tmp
 
     # A data test that fails fails the next run: nothing published, latest unchanged
     with duckdb.connect(str(tmp_path / "dag.duckdb")) as con:
-        con.execute("""INSERT INTO raw.erp__stock_snapshots
-            (snapshot_date, warehouse_id, sku, on_hand, reserved, in_transit, damaged,
-             _drop_date, _source_file, _line, _loaded_at)
-            VALUES ('2020-01-01', NULL, 'SKU-X', 1, 0, 0, 0, '2020-01-01', 'x', 2, now())""")
-    failed_run = subprocess.run(
-        [airflow, "dags", "test", "wms_daily"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=1800,
-    )
-    output = failed_run.stdout + failed_run.stderr
-    assert failed_run.returncode != 0, output[-3000:]
-    assert "not_null_stg_erp__stock_snapshots_warehouse_id" in output
+        break_a_data_test(con)
+    returncode, output = dags_test()
+    assert returncode != 0, output[-3000:]
+    assert FAILING_DATA_TEST in output
     assert "DagRun Finished" in output and "state=failed" in output
     assert _hashes(tmp_path / "dag_feeds") == dag_hashes

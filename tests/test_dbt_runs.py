@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import built_copy, query
+from conftest import break_a_data_test, built_copy, query
 
 from ingest.load import ingest_extracts
 from wmsight.transform import (
@@ -159,10 +159,7 @@ def test_a_build_that_fails_half_way_still_counts_its_drop_as_absorbed(
     db_path = built_copy(small_warehouse_two_drops, tmp_path)
     state = dbt_state_dir(db_path)
     with duckdb.connect(str(db_path)) as con:  # a drop whose snapshot breaks a data test
-        con.execute("""INSERT INTO raw.erp__stock_snapshots
-            (snapshot_date, warehouse_id, sku, on_hand, reserved, in_transit, damaged,
-             _drop_date, _source_file, _line, _loaded_at)
-            VALUES ('2099-01-01', NULL, 'SKU-X', 1, 0, 0, 0, '2099-01-01', 'x', 2, now())""")
+        break_a_data_test(con, "2099-01-01")
         con.execute("""INSERT INTO raw.load_log (run_id, drop_date, source_file, status,
                 sha256, size_bytes, rows_read, rows_loaded, rows_quarantined, started_at,
                 finished_at)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import built_copy, query
+from conftest import FAILING_DATA_TEST, break_a_data_test, built_copy, query
 from typer.testing import CliRunner
 
 from ingest.load import ingest_extracts
@@ -76,16 +76,13 @@ def test_a_failing_test_is_reported_by_name(warehouse: Path, tmp_path: Path) -> 
     # everything; the failing data test is named by both
     broken = built_copy(warehouse, tmp_path)
     with duckdb.connect(str(broken)) as con:
-        con.execute("""INSERT INTO raw.erp__stock_snapshots
-            (snapshot_date, warehouse_id, sku, on_hand, reserved, in_transit, damaged,
-             _drop_date, _source_file, _line, _loaded_at)
-            VALUES ('2020-01-01', NULL, 'SKU-X', 1, 0, 0, 0, '2020-01-01', 'x', 2, now())""")
+        break_a_data_test(con)
     with pytest.raises(DbtFailed) as failed:
         build_warehouse(broken)
-    assert "not_null_stg_erp__stock_snapshots_warehouse_id" in str(failed.value)
+    assert FAILING_DATA_TEST in str(failed.value)
     result = CliRunner().invoke(app, ["transform", "--db", str(broken)])
     assert result.exit_code == 1
-    assert "not_null_stg_erp__stock_snapshots_warehouse_id" in result.output
+    assert FAILING_DATA_TEST in result.output
 
 
 def test_dbt_docs_generate_works(warehouse: Path) -> None:
