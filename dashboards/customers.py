@@ -64,9 +64,16 @@ def tier_movement(publication: Publication, month: date) -> pl.DataFrame:
     )
 
 
+# The country code as people write it (+86, 0086, (86), 86 set apart), as the warehouse's
+# normalize_phone macro strips it.
+WRITTEN_COUNTRY_CODE = re.compile(r"^\s*(\+\s*86|00\s*86|\(\s*(\+|00)?\s*86\s*\)|86[\s.-]+)")
+
+
 def _digits(text: str) -> str:
-    digits = re.sub(r"\D", "", text)
-    # +86 / 0086 in front of a mobile number, as the warehouse normalises phones
+    """The digits of a phone as typed, without its country code, to find within the stored
+    numbers (+86 21 6234 5678 finds 02162345678)."""
+    digits = re.sub(r"\D", "", WRITTEN_COUNTRY_CODE.sub("", text, count=1))
+    # a glued 86 / 0086 in front of a mobile number, as the warehouse normalises phones
     return re.sub(r"^(0086|86)(?=1\d{10}$)", "", digits)
 
 

@@ -96,6 +96,16 @@ def write_tricky_drop(extracts: Path) -> None:
             "province": "广东",
             "city": "深圳",
         },
+        # one company, its numbers written as people do: a trunk 0 after the country
+        # code on one side, an extension and a second number on the other
+        {
+            "crm_id": "CRM-T00005",
+            "company_name": "杭州启明星网络科技有限公司",
+            "contact_name": "赵敏",
+            "phone": "+86 (0)571 8765 4321",
+            "province": "浙江省",
+            "city": "杭州市",
+        },
     ]
     for row in crm:
         row.update(created_at=DROP, updated_at=stamp, account_manager="王海涛")
@@ -123,6 +133,14 @@ def write_tricky_drop(extracts: Path) -> None:
             "phone": "021-5555 6666",
             "province": "上海市",
             "city": "上海市",
+        },
+        {
+            "erp_code": "C9T0004",
+            "legal_name": "启明星网络科技（杭州）有限责任公司",
+            "tax_id": unified_social_credit_code(rng, "330100"),
+            "phone": "0571-87654321-808 / 0571-87654320",
+            "province": "浙江",
+            "city": "杭州",
         },
     ]
     for row in erp:

@@ -122,6 +122,11 @@ def test_customer_search_by_phone_in_any_format_source_id_and_email(
         "phone"
         in found.filter(pl.col("customer_key") == with_phone["customer_key"])["matched_on"][0]
     )
+    landline = sources.filter(pl.col("phone").str.contains(r"^0\d{9,11}$")).row(0, named=True)
+    number = landline["phone"]
+    for written in (f"+86 (0){number[1:4]} {number[4:]}", f"86-{number[1:4]}-{number[4:]}"):
+        found = customers.search(publication, written)
+        assert landline["customer_key"] in found["customer_key"].to_list(), written
     for system in ("crm", "erp", "ecommerce"):
         record = sources.filter(pl.col("source_system") == system).row(0, named=True)
         hits = customers.search(publication, record["source_id"])

@@ -77,6 +77,14 @@ def test_one_customer_in_three_systems_merges(world: tuple[Path, Path]) -> None:
     assert keys[("ecommerce", "tmall:tm_t00001")][1] == "company_name"
 
 
+def test_a_phone_written_two_ways_links(world: tuple[Path, Path]) -> None:
+    db_path, _ = world
+    keys = keys_of(db_path, ("crm", "CRM-T00005"), ("erp", "C9T0004"))
+    # +86 (0)571 8765 4321 and 0571-87654321-808 / 0571-87654320: one number, 057187654321
+    assert len({key for key, _ in keys.values()}) == 1, keys
+    assert keys[("crm", "CRM-T00005")][1] == "phone"
+
+
 def test_every_customer_is_one_dim_row(world: tuple[Path, Path]) -> None:
     db_path, _ = world
     [(mapped, customers, listed)] = query(

@@ -9,29 +9,58 @@
     )
 {%- endmacro %}
 
-{# Phone numbers as digits only, without the country code (+86, 0086, 86). Landlines keep
-   their area code with its leading 0: 021-6234 5678 and +86 21 6234 5678 -> 02162345678.
-   Marketplaces mask the middle of a mobile (138****8000, 138xxxx8000): the mask stays as
-   `*`, so a masked number never passes for a short full one. An extension (转 801,
-   ext. 801, x801, #801) is dropped: it names a desk, not another line. #}
+{# Phone numbers as digits only, without the country code. Landlines keep their area code
+   with its leading 0: 021-6234 5678, +86 21 6234 5678, +86 (0)21 6234 5678 and
+   86-21-6234-5678 -> 02162345678. Marketplaces mask the middle of a mobile (138****8000,
+   138xxxx8000): the mask stays as `*`, so a masked number never passes for a short full
+   one. An extension (转 801, ext. 801, x801, #801, or a group after a complete landline:
+   021-6234 5678-801) is dropped: it names a desk, not another line. A field holding
+   several numbers (13800138000/13900139000, …；…, …、…) keeps the first: digits run
+   together would be no number at all. #}
 {% macro normalize_phone(expression) -%}
     {%- set masked = "regexp_replace(" ~ to_halfwidth(expression) ~ ", '([0-9])[xX]{4}([0-9])', '\\1****\\2')" -%}
-    {%- set no_ext = "regexp_replace(" ~ masked ~ ", '\\s*(转|分机|ext\\.?|x|#)\\s*[0-9]{1,6}\\s*$', '', 'i')" -%}
-    {%- set digits = "regexp_replace(" ~ no_ext ~ ", '[^0-9+*]', '', 'g')" -%}
-    {%- set national = "regexp_replace(" ~ digits ~ ", '^(\\+86|0086)', '')" -%}
+    {%- set first_number = "regexp_extract(" ~ masked ~ ", '[^/;；,，、|或]*[0-9][^/;；,，、|或]*')" -%}
+    {%- set no_ext = "regexp_replace(" ~ first_number ~ ", '\\s*(转|分机|ext\\.?|x|#)\\s*[0-9]{1,6}\\s*$', '', 'i')" -%}
+    {#- the country code as written: +86, 0086, (86), or 86 set apart by a separator -#}
+    {%- set national = "regexp_replace(" ~ no_ext ~ ", '^\\s*(\\+\\s*86|00\\s*86|\\(\\s*(\\+|00)?\\s*86\\s*\\)|86[\\s.-]+)', '')" -%}
+    {%- set has_country_code = "(" ~ national ~ " <> " ~ no_ext ~ ")" -%}
+    {%- set full = phone_digits(national, has_country_code) -%}
+    {#- a last group of 1-5 digits after a complete landline is its extension -#}
+    {%- set head = phone_digits("regexp_extract(" ~ national ~ ", '^(.*[0-9])[\\s-]+[0-9]{1,5}\\s*$', 1)", has_country_code) -%}
     nullif(
         case
-            when not regexp_matches({{ digits }}, '[0-9]') then null
-            when regexp_matches({{ digits }}, '^(\+86|0086)')
-                then case
-                    when regexp_matches({{ national }}, '^1[3-9][0-9*]{9}$') then {{ national }}
-                    else '0' || {{ national }}
-                end
-            when regexp_matches({{ digits }}, '^861[3-9][0-9*]{9}$') then substr({{ digits }}, 3)
-            else replace({{ digits }}, '+', '')
+            when not regexp_matches({{ full }}, '[0-9]') then null
+            when not regexp_matches({{ full }}, '{{ complete_phone_pattern() }}')
+                and regexp_matches({{ head }}, '^0[1-9][0-9]{8,10}$')
+                then {{ head }}
+            else {{ full }}
         end,
         ''
     )
+{%- endmacro %}
+
+{# The digits (and mask) of a phone `text` without its country code, the landline's
+   trunk 0 restored when a country code stood before it. Glued forms (8613800138000)
+   lose the 86 only in front of a mobile, where it cannot be part of the number. #}
+{% macro phone_digits(text, has_country_code) -%}
+    {%- set digits = "regexp_replace(" ~ text ~ ", '[^0-9*]', '', 'g')" -%}
+    case
+        when {{ digits }} = '' then ''
+        when {{ has_country_code }}
+            then case
+                when regexp_matches({{ digits }}, '^1[3-9][0-9*]{9}$') or {{ digits }} like '0%'
+                    then {{ digits }}
+                else '0' || {{ digits }}
+            end
+        when regexp_matches({{ digits }}, '^861[3-9][0-9*]{9}$') then substr({{ digits }}, 3)
+        else {{ digits }}
+    end
+{%- endmacro %}
+
+{# A whole Chinese number: a mobile (masked or not), or a landline of 0, area code and
+   local number (10 to 12 digits). #}
+{% macro complete_phone_pattern() -%}
+    ^(1[3-9][0-9*]{9}|0[1-9][0-9]{8,10})$
 {%- endmacro %}
 
 {# Emails: no spaces, lower case. #}
