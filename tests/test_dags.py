@@ -1,6 +1,7 @@
-"""The Airflow DAG: it imports cleanly, every task retries (but cosmos's dbt producer), and
-a real `airflow dags test` on a tiny generated world publishes the same feeds (manifest
-sha256) as `wmsight run`; a run whose dbt build fails ends failed, publishing nothing."""
+"""The Airflow DAG: it imports cleanly, every task retries but the dbt group's (cosmos skips
+a retried producer; its EmptyOperator keeps the default), and a real `airflow dags test`
+on a tiny generated world publishes the same feeds (manifest sha256) as `wmsight run`; a
+run whose dbt build fails ends failed, publishing nothing."""
 
 from __future__ import annotations
 

@@ -63,9 +63,16 @@
     ^(1[3-9][0-9*]{9}|0[1-9][0-9]{8,10})$
 {%- endmacro %}
 
-{# Emails: no spaces, lower case. #}
+{# Emails: lower case, no spaces, the address alone: a display name around it
+   (王伟 <wang@huatong.cn>, mailto:) goes, and of several addresses in one field
+   (a@x.cn; b@y.cn, a@x.cn b@y.cn) the first is kept. A value without an @ stays as it
+   was given, without spaces. #}
 {% macro normalize_email(expression) -%}
-    nullif(lower(regexp_replace({{ to_halfwidth(expression) }}, '\s', '', 'g')), '')
+    {%- set text = to_halfwidth(expression) -%}
+    {#- spaces typed around the @ or a dot belong to the address (wang @ huatong.cn) -#}
+    {%- set joined = "regexp_replace(" ~ text ~ ", '\\s*([@.])\\s*', '\\1', 'g')" -%}
+    {%- set address = "regexp_extract(" ~ joined ~ ", '[^\\s<>;,，；、/|()（）\"：:@]+@[^\\s<>;,，；、/|()（）\"：:@]+')" -%}
+    nullif(lower(coalesce(nullif({{ address }}, ''), regexp_replace({{ text }}, '\s', '', 'g'))), '')
 {%- endmacro %}
 
 {# Text fields: trimmed, blank as null. #}
@@ -77,4 +84,11 @@
    seed's canonical name by its full or short form. Use with a join on `province_key`. #}
 {% macro province_key(expression) -%}
     nullif(regexp_replace({{ to_halfwidth(expression) }}, '\s', '', 'g'), '')
+{%- endmacro %}
+
+{# A province key (province_key) as the seed's short form: without 省, 市 or the
+   autonomous region's name, so a form typed by hand (广西省, 广西自治区, 内蒙古自治区,
+   北京市) matches `province_short` as 广西壮族自治区 and 广西 do. #}
+{% macro province_short_form(key) -%}
+    regexp_replace({{ key }}, '(省|市|壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区)$', '')
 {%- endmacro %}

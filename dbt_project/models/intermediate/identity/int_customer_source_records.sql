@@ -144,7 +144,7 @@ normalised as (
         end as district
     from unioned
     left join provinces
-        on unioned.province_raw in (provinces.province, provinces.province_short)
+        on {{ province_short_form('unioned.province_raw') }} = provinces.province_short
 ),
 
 {# Places a company name may start with: provinces (full and short), and every city

@@ -19,7 +19,7 @@ located as (
         provinces.region as ship_region
     from orders
     left join provinces
-        on orders.ship_province_raw in (provinces.province, provinces.province_short)
+        on {{ province_short_form('orders.ship_province_raw') }} = provinces.province_short
 ),
 
 final as (

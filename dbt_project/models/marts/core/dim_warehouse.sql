@@ -19,7 +19,7 @@ known as (
         false as is_unknown_member
     from warehouses
     left join provinces
-        on warehouses.province_raw in (provinces.province, provinces.province_short)
+        on {{ province_short_form('warehouses.province_raw') }} = provinces.province_short
 ),
 
 -- facts whose warehouse has no master yet point here until the master arrives
