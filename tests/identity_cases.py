@@ -106,6 +106,15 @@ def write_tricky_drop(extracts: Path) -> None:
             "province": "浙江省",
             "city": "杭州市",
         },
+        # named by an ERP account whose crm_id was typed by hand (case, width, a space)
+        {
+            "crm_id": "CRM-T00006",
+            "company_name": "宁波远航船务有限公司",
+            "contact_name": "孙浩",
+            "phone": "0574-8111 2222",
+            "province": "浙江省",
+            "city": "宁波市",
+        },
     ]
     for row in crm:
         row.update(created_at=DROP, updated_at=stamp, account_manager="王海涛")
@@ -141,6 +150,16 @@ def write_tricky_drop(extracts: Path) -> None:
             "phone": "0571-87654321-808 / 0571-87654320",
             "province": "浙江",
             "city": "杭州",
+        },
+        # its English legal name and another desk's number: only the crm_id links it
+        {
+            "erp_code": "C9T0005",
+            "legal_name": "Ningbo Ocean Voyage Shipping Co., Ltd.",
+            "tax_id": unified_social_credit_code(rng, "330200"),
+            "phone": "0574-8333 4444",
+            "province": "浙江",
+            "city": "宁波",
+            "crm_id": "ｃｒｍ-t 00006",
         },
     ]
     for row in erp:

@@ -85,6 +85,14 @@ def test_a_phone_written_two_ways_links(world: tuple[Path, Path]) -> None:
     assert keys[("crm", "CRM-T00005")][1] == "phone"
 
 
+def test_an_erp_account_names_its_crm_account_as_typed(world: tuple[Path, Path]) -> None:
+    db_path, _ = world
+    keys = keys_of(db_path, ("crm", "CRM-T00006"), ("erp", "C9T0005"))
+    # crm_id typed ｃｒｍ-t 00006 in the ERP: the CRM's CRM-T00006 all the same
+    assert len({key for key, _ in keys.values()}) == 1, keys
+    assert keys[("erp", "C9T0005")][1] == "crm_id"
+
+
 def test_every_customer_is_one_dim_row(world: tuple[Path, Path]) -> None:
     db_path, _ = world
     [(mapped, customers, listed)] = query(

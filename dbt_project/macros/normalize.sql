@@ -75,6 +75,11 @@
     nullif(lower(coalesce(nullif({{ address }}, ''), regexp_replace({{ text }}, '\s', '', 'g'))), '')
 {%- endmacro %}
 
+{# An identifier typed by hand as a key to compare on: half-width, upper case, no spaces. #}
+{% macro id_key(expression) -%}
+    nullif(upper(regexp_replace({{ to_halfwidth(expression) }}, '\s', '', 'g')), '')
+{%- endmacro %}
+
 {# Text fields: trimmed, blank as null. #}
 {% macro clean_text(expression) -%}
     nullif(trim({{ expression }}), '')

@@ -12,8 +12,25 @@ with crm_customers as (
     select * from {{ ref('stg_crm__customers') }}
 ),
 
+{# The CRM account an ERP account names, as the CRM writes its id: the reference is typed
+   by hand in the ERP (crm-00042, ＣＲＭ-00042), so it is matched without case, width or
+   spaces when exactly one CRM account has that key. #}
+crm_id_keys as (
+    select {{ id_key('crm_id') }} as crm_id_key, any_value(crm_id) as crm_id
+    from crm_customers
+    group by 1
+    having count(*) = 1
+),
+
 erp_customers as (
-    select * from {{ ref('stg_erp__customers') }}
+    select
+        stg.* exclude (crm_id),
+        case
+            when stg.crm_id in (select crm_id from crm_customers) then stg.crm_id
+            else coalesce(crm_id_keys.crm_id, stg.crm_id)
+        end as crm_id
+    from {{ ref('stg_erp__customers') }} as stg
+    left join crm_id_keys on {{ id_key('stg.crm_id') }} = crm_id_keys.crm_id_key
 ),
 
 ecommerce_orders as (
