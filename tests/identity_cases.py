@@ -115,6 +115,25 @@ def write_tricky_drop(extracts: Path) -> None:
             "province": "浙江省",
             "city": "宁波市",
         },
+        # strangers whose exports carry placeholders where the value is unknown
+        {
+            "crm_id": "CRM-T00007",
+            "company_name": "深圳市翠微园林工程有限公司",
+            "contact_name": "郑强",
+            "phone": "0",
+            "email": "无",
+            "province": "广东省",
+            "city": "深圳市",
+        },
+        {
+            "crm_id": "CRM-T00008",
+            "company_name": "深圳市铭扬音响器材有限公司",
+            "contact_name": "钱芳",
+            "phone": "00000000000",
+            "email": "无",
+            "province": "广东省",
+            "city": "深圳市",
+        },
     ]
     for row in crm:
         row.update(created_at=DROP, updated_at=stamp, account_manager="王海涛")
@@ -160,6 +179,22 @@ def write_tricky_drop(extracts: Path) -> None:
             "province": "浙江",
             "city": "宁波",
             "crm_id": "ｃｒｍ-t 00006",
+        },
+        {
+            "erp_code": "C9T0006",
+            "legal_name": "深圳市蓝鲸冷链物流有限公司",
+            "tax_id": "000000000000000000",
+            "phone": "0",
+            "province": "广东省",
+            "city": "深圳市",
+        },
+        {
+            "erp_code": "C9T0007",
+            "legal_name": "深圳市金穗农业科技有限公司",
+            "tax_id": "000000000000000000",
+            "phone": "00000000000",
+            "province": "广东省",
+            "city": "深圳市",
         },
     ]
     for row in erp:

@@ -66,6 +66,16 @@ def test_a_shared_switchboard_does_not_merge_strangers(world: tuple[Path, Path])
     assert shared
 
 
+def test_placeholders_link_nobody(world: tuple[Path, Path]) -> None:
+    db_path, _ = world
+    # phone 0 / 00000000000, e-mail 无, tax id 000000000000000000: four companies
+    records = [("crm", "CRM-T00007"), ("crm", "CRM-T00008")]
+    records += [("erp", "C9T0006"), ("erp", "C9T0007")]
+    keys = keys_of(db_path, *records)
+    assert len({key for key, _ in keys.values()}) == len(records), keys
+    assert {rule for _, rule in keys.values()} == {"singleton"}
+
+
 def test_one_customer_in_three_systems_merges(world: tuple[Path, Path]) -> None:
     db_path, _ = world
     keys = keys_of(

@@ -80,6 +80,14 @@
     nullif(upper(regexp_replace({{ to_halfwidth(expression) }}, '\s', '', 'g')), '')
 {%- endmacro %}
 
+{# A normalised code that can identify someone: it has the expected shape (a regular
+   expression) and is not one character repeated (0000000, 000000000000000000), the
+   placeholder exports carry where the value is unknown. #}
+{% macro is_identifying_code(expression, shape) -%}
+    (regexp_matches({{ expression }}, '{{ shape }}')
+        and replace({{ expression }}, left({{ expression }}, 1), '') <> '')
+{%- endmacro %}
+
 {# Text fields: trimmed, blank as null. #}
 {% macro clean_text(expression) -%}
     nullif(trim({{ expression }}), '')

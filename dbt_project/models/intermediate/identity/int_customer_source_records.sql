@@ -141,15 +141,27 @@ normalised as (
         {{ normalize_company_name('unioned.source_name') }} as name_normalised,
         nullif(regexp_replace({{ to_halfwidth('unioned.contact_name') }}, '\s', '', 'g'), '')
             as contact_name,
-        unioned.tax_id,
+        -- What exports type where a value is unknown (无, N/A, 0, 00000000000,
+        -- 000000000000000000, - ) identifies nobody: only a licence number of 15 to 20
+        -- characters, a phone of 7 digits or more and an address with an @ and a domain
+        -- count, none of them one character repeated.
+        case
+            when {{ is_identifying_code('unioned.tax_id', '^[0-9A-Z]{15,20}$') }}
+                then unioned.tax_id
+        end as tax_id,
         unioned.linked_crm_id,
         -- a masked mobile (138****8000) is no full number, but its visible digits still count
-        case when not contains(unioned.phone, '*') then unioned.phone end as phone,
+        case
+            when {{ is_identifying_code('unioned.phone', '^[0-9]{7,}$') }} then unioned.phone
+        end as phone,
         case
             when regexp_matches(unioned.phone, '^1[3-9][0-9*]{9}$')
                 then left(unioned.phone, 3) || right(unioned.phone, 4)
         end as mobile_visible_digits,
-        unioned.email,
+        case
+            when regexp_matches(unioned.email, '^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$')
+                then unioned.email
+        end as email,
         split_part(unioned.email, '@', 1) in (select local_part from role_mailboxes)
             as email_is_role_mailbox,
         provinces.province,
@@ -253,7 +265,15 @@ cored as (
 ),
 
 {# A phone or e-mail on many records names a place (a switchboard, a shared mailbox,
-   a forwarder's desk), not a customer: it links nothing by itself. #}
+   a forwarder's desk), not a customer, and a licence number on many records is a
+   made-up one: it links nothing by itself. #}
+tax_id_use as (
+    select tax_id, count(*) as records
+    from cored
+    where tax_id is not null
+    group by tax_id
+),
+
 phone_use as (
     select phone, count(*) as records
     from cored
@@ -279,6 +299,8 @@ final as (
         cored.name_short,
         cored.contact_name,
         cored.tax_id,
+        coalesce(tax_id_use.records >= {{ var('identity_shared_contact_min_records') }}, false)
+            as tax_id_is_shared,
         cored.linked_crm_id,
         cored.phone,
         coalesce(phone_use.records >= {{ var('identity_shared_contact_min_records') }}, false)
@@ -292,6 +314,7 @@ final as (
         cored.city,
         cored.district
     from cored
+    left join tax_id_use using (tax_id)
     left join phone_use using (phone)
     left join email_use using (email)
 )

@@ -3,8 +3,9 @@
   holds, in this order: the ERP account names its CRM account (crm_id); the same
   business licence (tax_id); the same full phone number; the same personal e-mail in
   the same city; a buyer account named after a company in the company's city, or a
-  company name in English against the same name in Chinese in one city (company_name). A phone or e-mail on many records (a switchboard, info@…) or a role
-  mailbox links nothing here: it would chain strangers together.
+  company name in English against the same name in Chinese in one city (company_name). A phone or e-mail on many records (a switchboard, info@…), a role
+  mailbox or a licence number on many records links nothing here: it would chain
+  strangers together.
 #}
 
 with source_records as (
@@ -38,6 +39,7 @@ tax_id_pairs as (
     inner join source_records as b
         on a.tax_id = b.tax_id
         and a.record_key < b.record_key
+    where not a.tax_id_is_shared
 ),
 
 phone_pairs as (

@@ -1,6 +1,6 @@
 -- What the Splink model sees of each source record. Contact values that name a place
--- rather than a customer (a shared switchboard, a role mailbox such as info@…) are
--- withheld: they prove nothing.
+-- rather than a customer (a shared switchboard, a role mailbox such as info@…) and a
+-- licence number on many records are withheld: they prove nothing.
 with
 
 records as (select * from {{ ref('int_customer_source_records') }}),
@@ -32,7 +32,7 @@ final as (
         records.city,
         records.district,
         records.province,
-        records.tax_id
+        case when not records.tax_id_is_shared then records.tax_id end as tax_id
     from records
     left join names on records.record_key = names.record_key
 )

@@ -6,7 +6,8 @@ renamed as (
     select
         trim(erp_code) as erp_code,
         {{ clean_text('legal_name') }} as legal_name,
-        nullif(upper(regexp_replace({{ to_halfwidth('tax_id') }}, '\s', '', 'g')), '') as tax_id,
+        -- a licence number typed in groups (9144-0101-MA5X …) is the same number
+        nullif(regexp_replace({{ id_key('tax_id') }}, '[-_./]', '', 'g'), '') as tax_id,
         {{ clean_text('phone') }} as phone_raw,
         {{ normalize_phone('phone') }} as phone,
         {{ province_key('province') }} as province_raw,
