@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pytest
 import yaml
 from conftest import identity_model_module, private_copy, query
@@ -107,6 +108,37 @@ def _linked_buyer_and_order(db_path: Path, extracts: Path) -> tuple[str, str, di
                 if order["platform"] == platform and order["buyer"]["buyer_id"] == buyer_id:
                     return company, buyer, order
     raise AssertionError("no order of a linked buyer found in the extracts")
+
+
+def test_a_few_records_the_rules_all_link_still_train() -> None:
+    # a first try: one customer in three systems, one mobile on every record; the rules
+    # link all three pairs, more than the prior's recall allows
+    columns = [
+        "unique_id", "kind", "name_core", "name_short", "contact_name", "name_spoken",
+        "name_spoken_script", "phone", "mobile_visible_digits", "phone_kind", "email",
+        "city", "district", "province", "tax_id",
+    ]  # fmt: skip
+    records = [
+        ("crm:CRM-1", "company", "华通贸易", "华通贸易", "王伟"),
+        ("erp:C1", "company", "华通贸易", "华通贸易", None),
+        ("ecommerce:tmall:tm_1", "buyer", "小王", "小王", "小王"),
+    ]
+    rows = [
+        dict.fromkeys(columns)
+        | dict(zip(columns[:5], record, strict=True))
+        | {"phone": "13800138000", "mobile_visible_digits": "1388000", "phone_kind": "mobile"}
+        | {"city": "杭州", "province": "浙江省"}
+        for record in records
+    ]
+    inputs = pa.Table.from_pylist(rows, schema=pa.schema([(c, pa.string()) for c in columns]))
+    project_vars = yaml.safe_load((ROOT / "dbt_project/dbt_project.yml").read_text())["vars"]
+    model = _match_model_module().train(
+        inputs,
+        seed=project_vars["identity_splink_seed"],
+        u_max_pairs=project_vars["identity_splink_u_max_pairs"],
+        prior_recall=project_vars["identity_splink_prior_recall"],
+    )
+    assert 0 < model["probability_two_random_records_match"] < 1
 
 
 def test_a_daily_build_links_new_records_with_the_stored_model(

@@ -19,6 +19,7 @@ true}'` trains again whatever the schedule says.
 
 import datetime as dt
 import hashlib
+import itertools
 import json
 import logging
 import time
@@ -244,6 +245,17 @@ def _pair_count(con: duckdb.DuckDBPyConnection, columns: tuple[str, ...]) -> int
     return pairs
 
 
+def _prior_rule_pairs(con: duckdb.DuckDBPyConnection) -> int:
+    """Pairs that at least one prior rule links, each counted once (inclusion-exclusion
+    over the rules' column sets), as Splink counts them for the prior."""
+    total = 0
+    for size in range(1, len(PRIOR_RULE_COLUMNS) + 1):
+        for rules in itertools.combinations(PRIOR_RULE_COLUMNS, size):
+            columns = tuple(dict.fromkeys(column for rule in rules for column in rule))
+            total += (-1) ** (size + 1) * _pair_count(con, columns)
+    return total
+
+
 def train(inputs: pa.Table, *, seed: int, u_max_pairs: float, prior_recall: float) -> dict | None:
     """Splink's settings with trained parameters (save_model_to_json) for the records in
     `inputs` (int_identity_match_inputs), or None when there are fewer than two."""
@@ -258,7 +270,18 @@ def train(inputs: pa.Table, *, seed: int, u_max_pairs: float, prior_recall: floa
     db_api = DuckDBAPI(connection=con)
     linker = Linker(db_api.register("identity_records"), settings(), log_level=logging.WARNING)
     # the prior from links that admit (almost) no false positives, scaled by their recall
-    if any(_pair_count(con, columns) for columns in PRIOR_RULE_COLUMNS):
+    linked_pairs = _prior_rule_pairs(con)
+    if linked_pairs > prior_recall * (n * (n - 1) // 2):
+        # A handful of records that the rules mostly link (a first try: one customer in
+        # three systems) would make a prior of 1 or more, which Splink refuses or cannot
+        # score with; the deterministic links join them anyway, so Splink's default stays.
+        log.info(
+            "identity model: rules link %d pairs of %d records, too many to estimate a "
+            "prior from; Splink's default prior kept",
+            linked_pairs,
+            n,
+        )
+    elif linked_pairs:
         linker.training.estimate_probability_two_random_records_match(
             PRIOR_RULES, recall=prior_recall
         )
