@@ -91,7 +91,7 @@ def test_dbt_docs_generate_works(warehouse: Path) -> None:
 
 
 def test_a_fact_waits_on_its_master_and_resolves_when_it_arrives(tmp_path: Path) -> None:
-    from extract_builder import good, write_csv
+    from extract_builder import good, good_order, write_csv, write_orders
 
     extracts, db_path = tmp_path / "extracts", tmp_path / "w.duckdb"
     write_csv(extracts, "2025-03-01", "erp/warehouses.csv", [good("erp/warehouses.csv")])
@@ -104,16 +104,34 @@ def test_a_fact_waits_on_its_master_and_resolves_when_it_arrives(tmp_path: Path)
     )
     # feedback from a CRM account about an ERP order, before either master arrived
     write_csv(extracts, "2025-03-01", "crm/feedback.csv", [good("crm/feedback.csv")])
+    # an online order of a SKU the product master does not hold yet
+    write_orders(extracts, "2025-03-01", [good_order()])
     ingest_extracts(extracts, db_path)
     build_warehouse(db_path)
-    assert query(
-        db_path,
-        "SELECT source_file, fact_key, missing_reference, missing_id "
-        "FROM marts.fct_unresolved_references ORDER BY ALL",
-    ) == [
-        ("crm/feedback.csv", "FB-1", "customer", "CRM-1"),
-        ("crm/feedback.csv", "FB-1", "order", "SO-1"),
-        ("erp/stock_snapshots.csv", "2025-03-01/WH-EC/SKU-NEW", "sku", "SKU-NEW"),
+    unresolved = (
+        "SELECT source_file, fact_key, missing_reference, missing_id, first_seen_drop, "
+        "last_seen_drop FROM marts.fct_unresolved_references ORDER BY ALL"
+    )
+    first = date(2025, 3, 1)
+    assert query(db_path, unresolved) == [
+        ("crm/feedback.csv", "FB-1", "customer", "CRM-1", first, first),
+        ("crm/feedback.csv", "FB-1", "order", "SO-1", first, first),
+        ("ecommerce/orders.jsonl", "TM20250301000123/0", "sku", "SKU-00042", first, first),
+        ("erp/stock_snapshots.csv", "2025-03-01/WH-EC/SKU-NEW", "sku", "SKU-NEW", first, first),
+    ]
+
+    # delivered again, still without their masters: they have waited since the first drop
+    # (the online order through the incremental staging table)
+    write_csv(extracts, "2025-03-02", "crm/feedback.csv", [good("crm/feedback.csv")])
+    write_orders(extracts, "2025-03-02", [good_order(updated_at="2025-03-02T09:00:00+08:00")])
+    ingest_extracts(extracts, db_path)
+    build_warehouse(db_path)
+    second = date(2025, 3, 2)
+    assert query(db_path, unresolved) == [
+        ("crm/feedback.csv", "FB-1", "customer", "CRM-1", first, second),
+        ("crm/feedback.csv", "FB-1", "order", "SO-1", first, second),
+        ("ecommerce/orders.jsonl", "TM20250301000123/0", "sku", "SKU-00042", first, second),
+        ("erp/stock_snapshots.csv", "2025-03-01/WH-EC/SKU-NEW", "sku", "SKU-NEW", first, first),
     ]
     # the facts are kept, pointing at the unknown member
     assert query(db_path, "SELECT sku, sku_key FROM marts.fct_inventory_daily ORDER BY sku") == [
@@ -126,15 +144,18 @@ def test_a_fact_waits_on_its_master_and_resolves_when_it_arrives(tmp_path: Path)
 
     write_csv(
         extracts,
-        "2025-03-02",
+        "2025-03-03",
         "erp/products.csv",
-        [good("erp/products.csv", sku="SKU-NEW", name="新品")],
+        [
+            good("erp/products.csv", sku="SKU-NEW", name="新品"),
+            good("erp/products.csv", sku="SKU-00042", name="保温杯"),
+        ],
     )
-    write_csv(extracts, "2025-03-02", "crm/customers.csv", [good("crm/customers.csv")])
-    write_csv(extracts, "2025-03-02", "erp/customers.csv", [good("erp/customers.csv")])
-    write_csv(extracts, "2025-03-02", "erp/sales_orders.csv", [good("erp/sales_orders.csv")])
+    write_csv(extracts, "2025-03-03", "crm/customers.csv", [good("crm/customers.csv")])
+    write_csv(extracts, "2025-03-03", "erp/customers.csv", [good("erp/customers.csv")])
+    write_csv(extracts, "2025-03-03", "erp/sales_orders.csv", [good("erp/sales_orders.csv")])
     write_csv(
-        extracts, "2025-03-02", "erp/sales_order_lines.csv", [good("erp/sales_order_lines.csv")]
+        extracts, "2025-03-03", "erp/sales_order_lines.csv", [good("erp/sales_order_lines.csv")]
     )
     ingest_extracts(extracts, db_path)
     build_warehouse(db_path)

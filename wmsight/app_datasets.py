@@ -156,7 +156,8 @@ DATASETS: tuple[Dataset, ...] = (
     Dataset(
         "unresolved_references",
         ("marts.fct_unresolved_references",),
-        """SELECT source_file, fact_key, missing_reference, missing_id, seen_in_drop
+        """SELECT source_file, fact_key, missing_reference, missing_id, first_seen_drop,
+               last_seen_drop
         FROM marts.fct_unresolved_references ORDER BY ALL""",
     ),
 )

@@ -30,7 +30,7 @@ renamed as (
 ),
 
 final as (
-    select renamed.*
+    select renamed.*, current_orders.first_drop_date
     from renamed
     inner join current_orders
         on renamed.order_id = current_orders.order_id

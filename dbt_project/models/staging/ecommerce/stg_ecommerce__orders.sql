@@ -3,7 +3,8 @@
 -- it, and normalising the phones, e-mails and provinces of every order ever delivered
 -- cost seconds per reader at scale 10. A build normalises only the versions delivered
 -- since the last one and keeps, per order, the newer of them and the stored current
--- version (so an older version delivered late never replaces a newer one).
+-- version (so an older version delivered late never replaces a newer one), and the
+-- earlier of their first drops.
 {{ config(
     materialized='incremental',
     unique_key='order_id',
@@ -46,7 +47,8 @@ renamed as (
         {{ clean_text('warehouse_id') }} as warehouse_id,
         updated_at,
         _drop_date as source_drop_date,
-        _line as source_line
+        _line as source_line,
+        _drop_date as earliest_drop_date
     from source
 ),
 
@@ -54,12 +56,13 @@ candidates as (
     select * from renamed
     {% if is_incremental() %}
     union all by name
-    select * from {{ this }} where order_id in (select order_id from renamed)
+    select * exclude (first_drop_date), first_drop_date as earliest_drop_date
+    from {{ this }} where order_id in (select order_id from renamed)
     {% endif %}
 ),
 
 latest as (
-    {{ latest_version('candidates', ['order_id']) }}
+    {{ latest_version('candidates', ['order_id'], first_drop_column='earliest_drop_date') }}
 )
 
 select * from latest
