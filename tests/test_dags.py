@@ -1,7 +1,8 @@
 """The Airflow DAG: it imports cleanly, every task retries but the dbt group's (cosmos skips
 a retried producer; its EmptyOperator keeps the default), and a real `airflow dags test`
 on a tiny generated world publishes the same feeds (manifest sha256) as `wmsight run`; a
-run whose dbt build fails ends failed, publishing nothing."""
+run whose dbt build fails ends failed, publishing nothing; a run with no warehouse to
+forecast (online orders only) still plans, scores and publishes."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
 import pytest
 from conftest import FAILING_DATA_TEST, break_a_data_test
+from extract_builder import DROP, good_order, write_orders
 
 REPO = Path(__file__).resolve().parents[1]
 DAGS = REPO / "dags"
@@ -87,6 +90,29 @@ def test_dagbag_imports_with_tags_and_retries(manifest, tmp_path, monkeypatch):
     assert outlets == {f"wmsight://feeds/{f.name}" for f in FEEDS + DECISION_FEEDS}
 
 
+def _airflow_home(env: dict[str, str]) -> Callable[[], tuple[int, str]]:
+    """Migrate the Airflow home of `env` and add the pool; returns `airflow dags test`."""
+    airflow = str(BIN / "airflow")
+    for command in (
+        [airflow, "db", "migrate"],
+        [airflow, "pools", "set", "wmsight_duckdb", "1", "DuckDB has one writer"],
+    ):
+        subprocess.run(command, cwd=REPO, env=env, check=True, capture_output=True, timeout=600)
+
+    def dags_test() -> tuple[int, str]:
+        run = subprocess.run(
+            [airflow, "dags", "test", "wms_daily"],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=1800,
+        )
+        return run.returncode, run.stdout + run.stderr
+
+    return dags_test
+
+
 def _hashes(feeds: Path) -> dict[str, str | None]:
     manifest = json.loads((feeds / "latest" / "_manifest.json").read_text())
     return {name: entry.get("sha256") for name, entry in manifest["feeds"].items()}
@@ -121,24 +147,7 @@ def test_airflow_dags_test_publishes_the_same_feeds_as_wmsight_run(manifest, tmp
         # a pool, so equal feeds also show the worker count changes no forecast
         WMSIGHT_FORECAST_WORKERS="1",
     )
-    airflow = str(BIN / "airflow")
-    for command in (
-        [airflow, "db", "migrate"],
-        [airflow, "pools", "set", "wmsight_duckdb", "1", "DuckDB has one writer"],
-    ):
-        subprocess.run(command, cwd=REPO, env=env, check=True, capture_output=True, timeout=600)
-
-    def dags_test() -> tuple[int, str]:
-        run = subprocess.run(
-            [airflow, "dags", "test", "wms_daily"],
-            cwd=REPO,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=1800,
-        )
-        return run.returncode, run.stdout + run.stderr
-
+    dags_test = _airflow_home(env)
     returncode, output = dags_test()
     out, _ = reference.communicate(timeout=1800)
     assert reference.returncode == 0, out[-3000:]
@@ -160,3 +169,28 @@ def test_airflow_dags_test_publishes_the_same_feeds_as_wmsight_run(manifest, tmp
     assert FAILING_DATA_TEST in output
     assert "DagRun Finished" in output and "state=failed" in output
     assert _hashes(tmp_path / "dag_feeds") == dag_hashes
+
+
+@pytest.mark.slow
+def test_a_dag_run_with_no_warehouse_to_forecast_still_publishes(manifest, tmp_path):
+    """An online-only business names no warehouse: the forecast task is mapped over none,
+    which Airflow skips; the plan, the customers and the publication must still run."""
+    extracts = tmp_path / "extracts"
+    write_orders(extracts, DROP, [good_order(order_id=f"TM{n}") for n in range(3)])
+    dags_test = _airflow_home(
+        _airflow_env(
+            tmp_path / "airflow",
+            WMSIGHT_EXTRACTS_DIR=str(extracts),
+            WMSIGHT_DB_PATH=str(tmp_path / "dag.duckdb"),
+            WMSIGHT_FEEDS_DIR=str(tmp_path / "feeds"),
+            WMSIGHT_DBT_MANIFEST=str(manifest),
+        )
+    )
+    returncode, output = dags_test()
+    assert returncode == 0, output[-5000:]
+    assert "DagRun Finished" in output and "state=success" in output
+    feeds = json.loads((tmp_path / "feeds" / "latest" / "_manifest.json").read_text())["feeds"]
+    assert feeds["customer_360"]["status"] == "published"
+    assert feeds["customer_360"]["rows"] == 1  # one buyer, three orders
+    assert feeds["demand_forecast"]["status"] == "skipped"
+    assert "skipped — marts.fct_inventory_daily has no position" in output  # the plan ran

@@ -1,6 +1,7 @@
 """Partial data is normal: a business without a CRM or stock records, or one that only
 sells online, runs `wmsight run` to the end and gets every feed its data supports; every
-other feed is skipped with a reason, never published empty and never a crash (issue 6)."""
+other feed is skipped with a reason, never published empty and never a crash (issue 6).
+A first try with only the CRM exported so far has no order line at all: it too runs."""
 
 from __future__ import annotations
 
@@ -76,3 +77,18 @@ def test_a_business_that_only_sells_online(full_world: Path, tmp_path: Path) -> 
     assert "not computed" in feeds["demand_forecast"]["note"]
     for name in ("customer_360", "kpi_daily"):
         assert feeds[name]["rows"] > 0, name
+
+
+def test_a_business_with_only_its_crm_so_far(full_world: Path, tmp_path: Path) -> None:
+    """No order line anywhere: nothing to forecast, plan or score, which is no failure."""
+    extracts = _without(full_world, tmp_path / "extracts", ("erp", "ecommerce"), ())
+    output, feeds = _run(extracts, tmp_path)
+    assert _published(feeds) == {"customer_360", "feedback_routing", "kpi_daily"}
+    assert "skipped — marts.fct_order_lines holds no order lines" in output  # the forecast
+    assert "not computed: forecasts have not run" in feeds["demand_forecast"]["note"]
+    for name in ("customer_360", "feedback_routing", "kpi_daily"):  # satisfaction, NPS
+        assert feeds[name]["rows"] > 0, name
+    # the forecast command alone says why, without a traceback
+    alone = CliRunner().invoke(app, ["forecast", "--db", str(tmp_path / "w.duckdb")])
+    assert alone.exit_code == 1 and "no forecast: marts.fct_order_lines holds no" in alone.output
+    assert "Traceback" not in alone.output

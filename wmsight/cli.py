@@ -274,6 +274,7 @@ def forecast(
     the given warehouses' rows are replaced, and the warehouse lock is held only to read
     the inputs and to write the results, so runs for different warehouses fit in parallel.
     """
+    from models_ml.demand import NoDemandData
     from models_ml.forecast import ForecastConfig, run_forecast
 
     settings = _settings(db_path=db)
@@ -290,14 +291,18 @@ def forecast(
         ) as progress,
     ):
         task = progress.add_task("forecast series", total=None)
-        result = run_forecast(
-            settings.db_path,
-            warehouses=warehouse or None,
-            as_of=_as_of(as_of),
-            config=ForecastConfig(workers=workers),
-            on_progress=lambda done, total: progress.update(task, completed=done, total=total),
-            lock_wait_seconds=lock_wait,
-        )
+        try:
+            result = run_forecast(
+                settings.db_path,
+                warehouses=warehouse or None,
+                as_of=_as_of(as_of),
+                config=ForecastConfig(workers=workers),
+                on_progress=lambda done, total: progress.update(task, completed=done, total=total),
+                lock_wait_seconds=lock_wait,
+            )
+        except NoDemandData as error:
+            console.print(f"[red]no forecast: {error}[/red]")
+            raise typer.Exit(code=1) from error
     console.print(f"{result.summary()} in {result.seconds:.1f} s")
 
 

@@ -34,9 +34,13 @@ def transform_stage(context: RunContext) -> StageOutcome:
 
 
 def forecast_stage(context: RunContext) -> StageOutcome:
+    from models_ml.demand import NoDemandData
     from models_ml.forecast import run_forecast
 
-    result = run_forecast(context.db_path, as_of=context.as_of)
+    try:
+        result = run_forecast(context.db_path, as_of=context.as_of)
+    except NoDemandData as error:  # e.g. a CRM-only first try: customers and feedback publish
+        return StageOutcome(summary=f"skipped — {error}", skipped=True)
     if result.series == 0:
         # e.g. online orders only: without erp/warehouses.csv no order has a warehouse
         return StageOutcome(
