@@ -204,5 +204,10 @@ def default_range(publication: Publication, days: int = 90) -> tuple[date, date]
 
 
 def date_bounds(publication: Publication) -> tuple[date, date]:
+    """The dates the picker offers: the KPIs' and the run's own. The last days may have
+    no KPI (nothing delivered, no feedback, no stock record), and a first run none."""
     feed = require(publication.feed("kpi_daily"), "kpi_daily", publication)
-    return feed["date"].min(), feed["date"].max()
+    as_of = publication.as_of
+    if feed.is_empty():
+        return as_of, as_of
+    return min(feed["date"].min(), as_of), max(feed["date"].max(), as_of)

@@ -592,6 +592,33 @@ def test_the_app_says_when_nothing_is_published(
     assert any("wmsight run" in i.value for i in app.info)
 
 
+@pytest.mark.parametrize("kept_days", [0, 5], ids=["no_kpi_yet", "kpis_end_before_the_run"])
+def test_the_overview_runs_when_the_kpis_stop_short_of_the_run_date(
+    world: PublishedWorld, monkeypatch: pytest.MonkeyPatch, kept_days: int
+) -> None:
+    """A first run may have no KPI at all (only a CRM so far), and the last days none
+    when nothing was delivered, no feedback came and no stock is recorded."""
+    publication = latest_publication(world.feeds)
+    manifest = publication.manifest
+    kpi_path = publication.folder / manifest["feeds"]["kpi_daily"]["file"]
+    first = pl.read_parquet(kpi_path)["date"].min()  # (not .feed(): the app caches by path)
+    for entry in (manifest["feeds"]["kpi_daily"], manifest["app_datasets"]["kpi_components"]):
+        path = publication.folder / entry["file"]
+        kept = pl.read_parquet(path).filter(pl.col("date") < first + timedelta(days=kept_days))
+        kept.write_parquet(path)
+    assert overview.date_bounds(latest_publication(world.feeds)) == (
+        publication.as_of if kept_days == 0 else first,
+        publication.as_of,
+    )
+    app = _app(world, monkeypatch, "en")
+    _no_errors(app)
+    if kept_days == 0:
+        assert any("No KPI values" in i.value for i in app.info)
+    else:  # the default range, up to the run date, still holds the KPIs of its first days
+        picked = app.date_input(key="ov_dates").value
+        assert picked[1] == publication.as_of
+
+
 def test_the_manifest_lists_the_apps_datasets(published_world: PublishedWorld) -> None:
     folder = (published_world.feeds / LATEST).resolve()
     manifest = json.loads((folder / MANIFEST).read_text())
