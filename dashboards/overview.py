@@ -44,6 +44,9 @@ METRICS: tuple[Metric, ...] = (
     Metric("inventory_accuracy", "rate", True),
 )
 METRICS_BY_NAME = {m.name: m for m in METRICS}
+# Ratios whose definition lets them pass 1 but that are published as fractions, capped
+# at 1 as marts.fct_kpi_daily caps them (returns of a day over its 30 days' shipments)
+CAPPED_AT_ONE = ("return_rate",)
 
 
 @dataclass(frozen=True)
@@ -125,7 +128,12 @@ def daily_values(publication: Publication, kpi_slice: KpiSlice) -> pl.DataFrame:
         .agg(pl.col("numerator").sum(), pl.col("denominator").sum(), pl.col("observations").sum())
         # rows that only carry a trailing window's denominator make no value of their own
         .filter((pl.col("observations") > 0) & (pl.col("denominator") != 0))
-        .with_columns((pl.col("numerator") / pl.col("denominator")).alias("value"))
+        .with_columns(
+            pl.when(pl.col("metric").is_in(CAPPED_AT_ONE))
+            .then(pl.min_horizontal(pl.col("numerator") / pl.col("denominator"), 1.0))
+            .otherwise(pl.col("numerator") / pl.col("denominator"))
+            .alias("value")
+        )
         .select("date", "metric", "value")
     )
     return values.join(_targets(publication, kpi_slice), on=["date", "metric"], how="left").sort(

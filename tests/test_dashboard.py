@@ -76,6 +76,28 @@ def test_one_warehouse_shows_its_own_kpis_and_targets(published_world: Published
     assert joined.filter(pl.col("target") != pl.col("target_feed")).is_empty()
 
 
+def test_a_return_rate_over_one_is_capped_as_the_feed_caps_it(world: PublishedWorld) -> None:
+    """Returns requested on a day can outnumber the 30 days' shipments they are divided
+    by; the feed publishes the rate as a fraction (capped at 1), and so does the page."""
+    publication = latest_publication(world.feeds)
+    path = publication.folder / publication.manifest["app_datasets"]["kpi_components"]["file"]
+    components = pl.read_parquet(path)  # (not .dataset(): the app caches by path)
+    day = publication.as_of + timedelta(days=1)  # a day of its own
+    template = components.filter(pl.col("metric") == "return_rate").head(1)
+    big_return = template.with_columns(
+        date=pl.lit(day),
+        numerator=pl.lit(9.0),
+        denominator=pl.lit(5.0),
+        observations=pl.lit(1).cast(template["observations"].dtype),
+    )
+    pl.concat([components, big_return]).write_parquet(path)
+    warehouse = template["warehouse_id"][0]
+    values = overview.daily_values(
+        latest_publication(world.feeds), overview.KpiSlice(day, day, (warehouse,))
+    )
+    assert values.filter(pl.col("metric") == "return_rate")["value"].to_list() == [1.0]
+
+
 def test_the_summary_says_what_changed_since_the_day_before(
     published_world: PublishedWorld,
 ) -> None:

@@ -6,6 +6,8 @@
 -- not for on-time); fill_rate and mis_shipment_rate over order lines shipped that date.
 -- A line of a shipped order that shipped no units is a line shipped short by all of it:
 -- it counts for fill_rate (0 of its units), not for mis_shipment_rate (nothing shipped).
+-- A line shipped over its ordered quantity fills it, no more: fill is a share of what was
+-- ordered, and one over-shipped line must not make up for another's shortfall.
 -- An order without a warehouse counts at the unknown member.
 with order_lines as (
     select * from {{ ref('int_order_lines') }}
@@ -67,7 +69,7 @@ per_line as (
         kpi_date,
         warehouse_id,
         channel,
-        sum(shipped_qty) as fill_numerator,
+        sum(least(shipped_qty, ordered_qty)) as fill_numerator,
         sum(ordered_qty) as fill_denominator,
         count(*) as lines_shipped,
         sum(mis_shipped) as mis_shipment_numerator,

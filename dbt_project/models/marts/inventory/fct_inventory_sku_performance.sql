@@ -7,7 +7,8 @@
 --                       them by the days with demand
 --   fill_rate           units shipped / units ordered, over the order lines for the SKU
 --                       ordered in the window and settled (shipped or cancelled); a line
---                       shipped with the wrong SKU counts for the SKU that was ordered
+--                       shipped with the wrong SKU counts for the SKU that was ordered,
+--                       one shipped over its quantity as filled, no more
 --   inventory_accuracy  share of the window's cycle counts with counted = book
 -- plus the SKU's ABC and XYZ class in that warehouse (fct_sku_classification; null for a
 -- SKU without sales in the classification's year). Stock and goods shipped are valued at
@@ -81,7 +82,8 @@ line_fill as (
     select
         coalesce(order_lines.warehouse_id, '{{ var("unknown_member_key") }}') as warehouse_id,
         order_lines.sku,
-        sum(order_lines.shipped_qty) as units_shipped_of_settled,
+        -- an over-shipped line fills its order, no more (as kpi_daily's fill_rate)
+        sum(least(order_lines.shipped_qty, order_lines.ordered_qty)) as units_shipped_of_settled,
         sum(order_lines.ordered_qty) as units_ordered_settled
     from order_lines
     cross join as_of

@@ -5,6 +5,9 @@
 -- over the warehouse's rows (every channel), or over all rows for 'ALL' (also those that
 -- count company-wide only), where there is something to measure (sum(observations) > 0)
 -- and the denominator is not 0.
+-- return_rate is at most 1: FEEDS.md's rates are fractions, and the returns requested on a
+-- day can outnumber the 30 days' shipments they are divided by (a large return of goods
+-- shipped before the window, at a warehouse that ships little). The dashboard caps alike.
 with components as (
     select * from {{ ref('fct_kpi_daily_components') }}
 ),
@@ -25,7 +28,13 @@ metrics as (
         date as kpi_date,
         warehouse_id,
         metric,
-        round(sum(numerator) / sum(denominator), 9) as metric_value
+        round(
+            case when metric = 'return_rate'
+                then least(sum(numerator) / sum(denominator), 1)
+                else sum(numerator) / sum(denominator)
+            end,
+            9
+        ) as metric_value
     from scoped
     group by date, warehouse_id, metric
     having sum(observations) > 0 and sum(denominator) <> 0
