@@ -529,7 +529,9 @@ def plan_transfers(
 
 def _transfer_reason(r: dict, g: dict, source: str, km: float) -> str:
     """Why the receiver `r` is short and what the giver `g` can spare, with the numbers."""
-    if 0 <= r["stockout_day"] < r["lead_time_days"]:
+    # a cell above its reorder point that runs out anyway (what is on order comes too
+    # late) is short by its local cover: the third reason, not "position ≤ reorder point"
+    if r["would_purchase"] and 0 <= r["stockout_day"] < r["lead_time_days"]:
         why = (
             f"{r['warehouse_id']} runs out in {r['stockout_day'] + 1} d, within its lead "
             f"time of {r['lead_time_days']} d (position {r['position']:,} ≤ reorder point "

@@ -129,6 +129,21 @@ def _cells(rows: list[tuple]) -> pl.DataFrame:
 DIST = {("W1", "W2"): 100.0, ("W2", "W1"): 100.0, ("W1", "W3"): 2000.0, ("W3", "W1"): 2000.0}
 
 
+def test_a_transfer_says_why_a_cell_above_its_reorder_point_is_short() -> None:
+    """W1 is backordered now (available -9) with 1,200 on order arriving after its lead
+    time's first day: its position is far above its reorder point, so its reason is its
+    local cover, never "position ≤ reorder point"."""
+    cells = _cells(
+        [("W1", "S", 1191, -9, 45, 175, 0, 14), ("W2", "S", 491, 491, 0, 0, -1, 14)]
+    ).with_columns(local_cover=pl.lit(3), cover_days=pl.lit(3), arriving_soon=pl.lit(0))
+    [moved] = plan_transfers(cells, DIST, trigger="reorder_point_or_cover").rows(named=True)
+    assert (moved["from_warehouse_id"], moved["qty"]) == ("W2", 12)
+    assert moved["reason"].startswith(
+        "W1 will not last until a transfer could arrive (available -9 + arriving 0 < 3-day cover 3)"
+    )
+    assert "≤ reorder point" not in moved["reason"]
+
+
 def test_transfers_fire_only_when_one_side_is_short_and_the_other_in_excess() -> None:
     # W1 runs out on day 3 within its 10-day lead time; W2 holds 50 above order-up-to
     both = _cells([("W1", "S", 20, 20, 60, 120, 3, 10), ("W2", "S", 170, 170, 60, 120, -1, 10)])
