@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Literal
@@ -51,6 +51,11 @@ class PlanConfig(BaseModel):
         True, description="add the σ_L term from received purchase orders to safety stock"
     )
     min_receipts_for_lead_time_sd: int = 3
+    stale_position_days: int = Field(
+        7,
+        description="warn when the stock position the plan starts from is more than this "
+        "many days before the run date (no drop since brought stock records)",
+    )
     transfer_km_per_day: float = 600.0
     order_size_cover: bool = Field(
         True,
@@ -95,6 +100,7 @@ class PlanResult:
     plan: pl.DataFrame
     transfers: pl.DataFrame
     proposals: pl.DataFrame
+    warnings: list[str] = field(default_factory=list)  # for the planner, with the run's summary
 
     def summary(self) -> str:
         ordering = self.plan.filter(pl.col("recommended_order_qty") > 0)
@@ -907,6 +913,15 @@ def run_replenishment(
     with duckdb.connect(str(db_path)) as con:
         inputs = load_inputs(con, as_of, config)
         result = compute_plan(inputs, config)
+        if as_of is not None and (as_of - result.as_of).days > config.stale_position_days:
+            # EXTRACTS.md: a file missing from a drop is unchanged; weeks of that are worth
+            # a look before anyone orders from these quantities
+            result.warnings.append(
+                f"the plan starts from the stock position of {result.as_of}, "
+                f"{(as_of - result.as_of).days} days before the run date {as_of}: no drop "
+                "since brought stock records (erp/stock_snapshots.csv, stock_movements.csv)"
+            )
+            log.warning(result.warnings[-1])
         log.info("plan: writing %d warehouse × SKU rows as of %s", result.plan.height, result.as_of)
         write_plan(con, result, warehouses)
     log.info(result.summary())

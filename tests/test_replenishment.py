@@ -291,6 +291,24 @@ def test_plan_on_a_known_world(db_path: Path) -> None:
     assert plan["W1S2"]["reason"].startswith("discontinued")
 
 
+def test_a_plan_from_an_old_stock_position_says_so(db_path: Path, tmp_path: Path) -> None:
+    """Weeks of drops without stock records: the plan still starts from the last position
+    (a missing file means unchanged), and the planner is told how old it is."""
+    from wmsight.runner import RunContext
+    from wmsight.stages import plan_stage
+
+    _known_world(db_path)
+    assert run_replenishment(db_path, as_of=AS_OF + timedelta(days=7)).warnings == []
+    later = AS_OF + timedelta(days=30)
+    outcome = plan_stage(RunContext(tmp_path, db_path, tmp_path / "feeds", later))
+    [warning] = outcome.warnings
+    assert warning.startswith(
+        f"the plan starts from the stock position of {AS_OF}, 30 days before the run date "
+        f"{later}: no drop since brought stock records"
+    )
+    assert f"plan as of {AS_OF}" in outcome.summary
+
+
 def test_a_single_large_order_raises_the_reorder_point(db_path: Path) -> None:
     """W3 sold once in the last year, 900 units to one customer: a lead-time forecast of 90
     plus safety stock would not serve such an order, so the reorder point covers it."""

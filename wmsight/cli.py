@@ -331,6 +331,8 @@ def plan(
             console.print(f"[red]no plan: {error}[/red]")
             raise typer.Exit(code=1) from error
     console.print(result.summary())
+    for warning in result.warnings:
+        console.print(f"[yellow]warning[/yellow] {warning}", highlight=False)
 
 
 @app.command()

@@ -69,6 +69,7 @@ def plan_stage(context: RunContext) -> StageOutcome:
         return StageOutcome(summary=f"skipped — {error}", skipped=True)
     return StageOutcome(
         summary=result.summary(),
+        warnings=result.warnings,
         metrics={
             "plan_rows": result.plan.height,
             "order_lines": int((result.plan["recommended_order_qty"] > 0).sum()),
