@@ -56,6 +56,35 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _serving(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=5) as answer:
+            return answer.status == 200
+    except OSError:
+        return False
+
+
+def test_stopping_the_dashboard_stops_its_server(tmp_path: Path) -> None:
+    """A service manager stops `wmsight dashboard` with SIGTERM: the server must go with
+    it, not run on orphaned (as it did when the command was the server's parent)."""
+    url = f"http://localhost:{(port := _free_port())}"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "wmsight.cli", "dashboard", "--feeds", str(tmp_path / "feeds"),
+         "--db", str(tmp_path / "w.duckdb"), "--port", str(port), "--no-open"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    deadline = time.monotonic() + 180
+    while not _serving(url):
+        assert server.poll() is None and time.monotonic() < deadline, "the dashboard did not start"
+        time.sleep(0.5)
+    server.terminate()
+    server.wait(timeout=30)
+    deadline = time.monotonic() + 15
+    while _serving(url) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert not _serving(url), "the dashboard's server outlived the stopped command"
+
+
 @pytest.fixture(scope="module")
 def served(published_world: PublishedWorld, tmp_path_factory: pytest.TempPathFactory):
     """`wmsight dashboard` on a copy of the published run, until the module ends."""

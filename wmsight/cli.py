@@ -558,7 +558,6 @@ def dashboard(
     published as the approved_purchase_orders and approved_transfers feeds. Logging in
     (users: WMSIGHT_DASHBOARD_USERS, default the demo users) is needed to change anything.
     """
-    import subprocess
     import sys
 
     import dashboards
@@ -584,7 +583,10 @@ def dashboard(
         f"dashboard on http://{address}:{port} (feeds {settings.feeds_dir}, "
         f"decisions beside {settings.db_path}); Ctrl-C stops it"
     )
-    raise typer.Exit(code=subprocess.call(command, env=environment))
+    sys.stdout.flush()
+    # become the server (not its parent): a service manager's SIGTERM then stops streamlit
+    # itself; a parent that died of it left the server running, orphaned
+    os.execve(sys.executable, command, environment)
 
 
 if __name__ == "__main__":
