@@ -39,6 +39,7 @@ from scipy import optimize, special
 
 from models_ml import alerts
 from models_ml.alerts import AlertConfig
+from models_ml.demand import ORDER_SOURCES
 
 log = logging.getLogger(__name__)
 
@@ -675,10 +676,16 @@ def run_customer_intelligence(
             raise ChurnInputError(f"{db_path}: marts.fct_order_lines missing (run transform)")
         as_of = as_of or latest_order_date(con)
         if as_of is None:
-            raise ChurnInputError(f"{db_path}: marts.fct_order_lines has no customer orders")
+            raise ChurnInputError(
+                f"{db_path}: marts.fct_order_lines has no customer orders "
+                f"(orders come from {ORDER_SOURCES})"
+            )
         purchases = load_purchases(con, as_of)
         if purchases.is_empty():
-            raise ChurnInputError(f"{db_path}: no customer orders on or before {as_of}")
+            raise ChurnInputError(
+                f"{db_path}: no customer orders on or before {as_of} (orders come from "
+                f"{ORDER_SOURCES})"
+            )
         summary = customer_summary(purchases, as_of, config.recent_gaps)
         fit_rows = summary.filter(pl.col("T_days") > 0).height
         if fit_rows < config.min_customers:

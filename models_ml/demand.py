@@ -31,6 +31,12 @@ class NoDemandData(RuntimeError):
     """The marts hold no order lines to forecast from."""
 
 
+# Where order lines and their warehouses come from (../shared/EXTRACTS.md): a message about
+# missing demand names these, as the person reading it knows the files, not the marts
+ORDER_SOURCES = "erp/sales_orders.csv + erp/sales_order_lines.csv, ecommerce/orders.jsonl"
+WAREHOUSE_SOURCE = "erp/warehouses.csv"
+
+
 @dataclass(frozen=True)
 class ForecastInputs:
     as_of: date
@@ -49,7 +55,10 @@ def latest_order_date(con: duckdb.DuckDBPyConnection) -> date:
         "SELECT max(ordered_at)::DATE FROM marts.fct_order_lines WHERE warehouse_id IS NOT NULL"
     ).fetchall()
     if latest is None:
-        raise NoDemandData("marts.fct_order_lines holds no order lines with a warehouse")
+        raise NoDemandData(
+            "marts.fct_order_lines holds no order lines with a warehouse "
+            f"(orders come from {ORDER_SOURCES}; warehouses from {WAREHOUSE_SOURCE})"
+        )
     return latest
 
 
@@ -85,7 +94,10 @@ def load_inputs(
         [as_of],
     ).fetchall()
     if first is None:
-        raise NoDemandData(f"marts.fct_order_lines holds no order lines up to {as_of}")
+        raise NoDemandData(
+            f"marts.fct_order_lines holds no order lines up to {as_of} "
+            f"(orders come from {ORDER_SOURCES})"
+        )
     products = _frame(
         con,
         """SELECT sku, category, product_status FROM marts.dim_product

@@ -142,7 +142,11 @@ def load_inputs(
         [limit],
     ).fetchall()
     if latest is None:
-        raise PlanInputError(f"marts.fct_inventory_daily has no position on or before {limit}")
+        when = f" on or before {as_of}" if as_of else ""
+        raise PlanInputError(
+            f"marts.fct_inventory_daily has no stock position{when} "
+            "(positions come from erp/stock_snapshots.csv)"
+        )
     as_of = latest  # the plan is as of the position it starts from
     since = as_of - timedelta(days=365)
     hist_since = as_of - timedelta(days=config.history_days)
@@ -901,6 +905,22 @@ def write_plan(
         raise
 
 
+def stale_position_warning(
+    position_date: date, run_date: date | None, config: PlanConfig | None = None
+) -> str | None:
+    """What to tell a planner whose plan starts from a stock position more than
+    `stale_position_days` before the run date. EXTRACTS.md: a file missing from a drop is
+    unchanged; weeks of that are worth a look before anyone orders from these quantities."""
+    config = config or PlanConfig()
+    if run_date is None or (run_date - position_date).days <= config.stale_position_days:
+        return None
+    return (
+        f"the plan starts from the stock position of {position_date}, "
+        f"{(run_date - position_date).days} days before the run date {run_date}: no drop "
+        "since brought stock records (erp/stock_snapshots.csv, stock_movements.csv)"
+    )
+
+
 def run_replenishment(
     db_path: Path,
     as_of: date | None = None,
@@ -913,15 +933,10 @@ def run_replenishment(
     with duckdb.connect(str(db_path)) as con:
         inputs = load_inputs(con, as_of, config)
         result = compute_plan(inputs, config)
-        if as_of is not None and (as_of - result.as_of).days > config.stale_position_days:
-            # EXTRACTS.md: a file missing from a drop is unchanged; weeks of that are worth
-            # a look before anyone orders from these quantities
-            result.warnings.append(
-                f"the plan starts from the stock position of {result.as_of}, "
-                f"{(as_of - result.as_of).days} days before the run date {as_of}: no drop "
-                "since brought stock records (erp/stock_snapshots.csv, stock_movements.csv)"
-            )
-            log.warning(result.warnings[-1])
+        stale = stale_position_warning(result.as_of, as_of, config)
+        if stale:
+            result.warnings.append(stale)
+            log.warning(stale)
         log.info("plan: writing %d warehouse × SKU rows as of %s", result.plan.height, result.as_of)
         write_plan(con, result, warehouses)
     log.info(result.summary())

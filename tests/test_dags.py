@@ -193,4 +193,6 @@ def test_a_dag_run_with_no_warehouse_to_forecast_still_publishes(manifest, tmp_p
     assert feeds["customer_360"]["status"] == "published"
     assert feeds["customer_360"]["rows"] == 1  # one buyer, three orders
     assert feeds["demand_forecast"]["status"] == "skipped"
-    assert "skipped — marts.fct_inventory_daily has no position" in output  # the plan ran
+    # the plan ran, and says which file would have given it a stock position
+    assert "skipped — marts.fct_inventory_daily has no stock position" in output
+    assert "(positions come from erp/stock_snapshots.csv)" in output

@@ -74,6 +74,7 @@ def test_a_business_that_only_sells_online(full_world: Path, tmp_path: Path) -> 
     output, feeds = _run(extracts, tmp_path)
     assert _published(feeds) == {"customer_360", "churn_alerts", "rule_actions", "kpi_daily"}
     assert "no order line has a known warehouse" in output
+    assert "(warehouses come from erp/warehouses.csv)" in output
     assert "not computed" in feeds["demand_forecast"]["note"]
     for name in ("customer_360", "kpi_daily"):
         assert feeds[name]["rows"] > 0, name
@@ -85,6 +86,7 @@ def test_a_business_with_only_its_crm_so_far(full_world: Path, tmp_path: Path) -
     output, feeds = _run(extracts, tmp_path)
     assert _published(feeds) == {"customer_360", "feedback_routing", "kpi_daily"}
     assert "skipped — marts.fct_order_lines holds no order lines" in output  # the forecast
+    assert "orders come from erp/sales_orders.csv + erp/sales_order_lines.csv" in output
     assert "not computed: forecasts have not run" in feeds["demand_forecast"]["note"]
     for name in ("customer_360", "feedback_routing", "kpi_daily"):  # satisfaction, NPS
         assert feeds[name]["rows"] > 0, name

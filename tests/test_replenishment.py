@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import date, timedelta
 from pathlib import Path
@@ -15,6 +16,7 @@ from typer.testing import CliRunner
 
 from models_ml import policy
 from models_ml.replenishment import PlanConfig, plan_transfers, run_replenishment
+from wmsight.publish import publish_feeds
 
 AS_OF = date(2025, 11, 30)
 
@@ -307,6 +309,16 @@ def test_a_plan_from_an_old_stock_position_says_so(db_path: Path, tmp_path: Path
         f"{later}: no drop since brought stock records"
     )
     assert f"plan as of {AS_OF}" in outcome.summary
+    # and so is whoever takes the plan from the feed
+    published = {
+        f.feed: f for f in publish_feeds(db_path, tmp_path / "feeds", as_of=later).published
+    }
+    for feed in ("replenishment_plan", "transfer_recommendations"):
+        assert published[feed].note.startswith(
+            f"the plan starts from the stock position of {AS_OF}, 30 days before"
+        ), feed
+    manifest = json.loads((tmp_path / "feeds/latest/_manifest.json").read_text())
+    assert manifest["feeds"]["replenishment_plan"]["note"] == published["replenishment_plan"].note
 
 
 def test_a_single_large_order_raises_the_reorder_point(db_path: Path) -> None:

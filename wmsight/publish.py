@@ -218,16 +218,20 @@ def _ml_feed(
     computed_for: tuple[str, str] | None = None,
     run_column: str | None = None,
     expected_for: Callable[[duckdb.DuckDBPyConnection, date], date | None] | None = None,
+    note_for: Callable[[date, date], str | None] | None = None,
 ) -> Callable:
     """A feed straight from an `ml` table. `computed_for` (table, date column) says which
     as-of date the stage that writes it last ran for: a stage skipped or failed in this
     run must not let the previous run's rows pass for today's. `run_column` keeps only
     this run's rows of a table that keeps several runs. `expected_for` gives the date the
-    stage would compute for at this as-of date, when that is not the as-of date itself."""
+    stage would compute for at this as-of date, when that is not the as-of date itself.
+    `note_for(computed for, as-of date)` gives what a reader of the published rows should
+    know about them, if anything."""
 
     def source(con, tables: set[str], as_of: date) -> FeedRows:
         if f"ml.{table_name}" not in tables:
             return FeedRows(None, why_missing)
+        last = None
         if computed_for is not None:
             last = _computed_for(con, tables, *computed_for)
             expected = expected_for(con, as_of) if expected_for else as_of
@@ -241,7 +245,8 @@ def _ml_feed(
                 con,
                 f"SELECT * FROM ml.{table_name} {where} ORDER BY {order_by}",
                 [as_of] if run_column else None,
-            )
+            ),
+            (note_for(last, as_of) or "") if note_for and last else "",
         )
 
     return source
@@ -253,6 +258,12 @@ def _plan_position_date(con: duckdb.DuckDBPyConnection, as_of: date) -> date | N
         "SELECT max(position_date) FROM marts.fct_inventory_daily WHERE position_date <= ?",
         [as_of],
     ).fetchall()[0][0]
+
+
+def _plan_position_note(position_date: date, as_of: date) -> str | None:
+    from models_ml.replenishment import stale_position_warning
+
+    return stale_position_warning(position_date, as_of)
 
 
 SOURCES: dict[str, Callable[[duckdb.DuckDBPyConnection, set[str], date], FeedRows]] = {
@@ -276,6 +287,7 @@ SOURCES: dict[str, Callable[[duckdb.DuckDBPyConnection, set[str], date], FeedRow
         "not computed: the plan has not run",
         computed_for=("ml.replenishment_plan", "as_of_date"),
         expected_for=_plan_position_date,
+        note_for=_plan_position_note,
     ),
     "transfer_recommendations": _ml_feed(
         "transfer_recommendations",
@@ -283,6 +295,7 @@ SOURCES: dict[str, Callable[[duckdb.DuckDBPyConnection, set[str], date], FeedRow
         "not computed: the plan has not run",
         computed_for=("ml.replenishment_plan", "as_of_date"),
         expected_for=_plan_position_date,
+        note_for=_plan_position_note,
     ),
     "feedback_routing": _feedback_routing,
     "rule_actions": _ml_feed(

@@ -34,7 +34,7 @@ def transform_stage(context: RunContext) -> StageOutcome:
 
 
 def forecast_stage(context: RunContext) -> StageOutcome:
-    from models_ml.demand import NoDemandData
+    from models_ml.demand import WAREHOUSE_SOURCE, NoDemandData
     from models_ml.forecast import run_forecast
 
     try:
@@ -45,7 +45,7 @@ def forecast_stage(context: RunContext) -> StageOutcome:
         # e.g. online orders only: without erp/warehouses.csv no order has a warehouse
         return StageOutcome(
             summary="skipped — no order line has a known warehouse to forecast for "
-            "(warehouses come from erp/warehouses.csv)",
+            f"(warehouses come from {WAREHOUSE_SOURCE})",
             skipped=True,
         )
     return StageOutcome(
