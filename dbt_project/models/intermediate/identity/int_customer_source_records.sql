@@ -166,6 +166,8 @@ normalised as (
             as email_is_role_mailbox,
         provinces.province,
         {{ city_key('unioned.city') }} as city,
+        -- for people to read: the key drops spaces (Belo Horizonte → belohorizonte)
+        nullif(trim(unioned.city), '') as city_as_written,
         -- an address that names only its city (杭州市东风路1号) has no district
         case
             when {{ city_key('unioned.district') }} is distinct from {{ city_key('unioned.city') }}
@@ -312,6 +314,7 @@ final as (
             as email_is_shared,
         cored.province,
         cored.city,
+        cored.city_as_written,
         cored.district
     from cored
     left join tax_id_use using (tax_id)

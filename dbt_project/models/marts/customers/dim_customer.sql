@@ -23,7 +23,8 @@ records as (
         customer_keys.source_id,
         source_records.source_name,
         source_records.province,
-        source_records.city,
+        -- as written, without 市: 广州市 and 广州 read alike, Belo Horizonte keeps its space
+        nullif(regexp_replace(source_records.city_as_written, '\s*市$', ''), '') as city,
         case customer_keys.source_system when 'erp' then 1 when 'crm' then 2 else 3 end
             as authority
     from customer_keys

@@ -26,7 +26,7 @@ final as (
         source_records.email,
         source_records.tax_id,
         source_records.province,
-        source_records.city,
+        source_records.city_as_written as city,
         crm_customers.account_manager
     from identity_map
     left join source_records
