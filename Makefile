@@ -41,10 +41,10 @@ demo: setup  ## generate the demo world, run the pipeline on it, open the dashbo
 		$(RUN) wmsight dashboard --feeds $(DEMO)/feeds --db $(DEMO)/wmsight.duckdb; \
 	fi
 
-# two pytest-xdist workers; modules that share a built world run on the same one, the
-# slowest groups first (tests/conftest.py); TEST_WORKERS=0 runs the suite in one process
+# two pytest-xdist workers; modules that share a built world run on the same one
+# (tests/conftest.py); TEST_WORKERS=0 runs the suite in one process
 test: setup browser dbt-conventions  ## the dbt project's conventions, then the whole test suite
-	$(RUN) pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
+	$(RUN) pytest -n $(TEST_WORKERS) --dist loadgroup
 
 # dbt-project-evaluator's conventions, checked by dbt-bouncer on the dbt manifest. It has
 # its own locked environment (.ci/dbt_bouncer): it pins duckdb<2, the pipeline uses duckdb 2.

@@ -25,31 +25,11 @@ def _shared_worlds(item: pytest.Item) -> set[str]:
     }
 
 
-# The groups that take longest, longest first (seconds of one worker, from `--durations`
-# and `--junitxml` of `make test`, December 2026: 404, 337, 254, 154, 120, 83, 71, 69 and
-# 51 of 1,743 in all). They start first so that the two workers end together. pytest-xdist
-# would start the groups with the most tests first (the Makefile turns that off with
-# --no-loadscope-reorder), which left the Airflow and fault-injection groups, a third of
-# the suite with few tests each, to run one after the other on one worker at the end.
-SLOWEST_GROUPS_FIRST = (
-    "small_warehouse_two_drops",
-    "test_dags.py",
-    "demo_days",
-    "published_world",
-    "test_partial_data.py",
-    "small_warehouse_one_drop",
-    "scale1_warehouse",
-    "test_ingest_rules.py",
-    "test_publish.py",
-)
-
-
 @pytest.hookimpl(wrapper=True)  # marks before pytest-xdist's own hook reads them
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]):
     """For pytest-xdist's `--dist loadgroup` (`make test` runs two workers): a module's
     tests run on one worker, and so do all modules that share a world of this conftest, so
-    each module fixture and each world (up to a minute to build) is built once. The
-    slowest groups come first (SLOWEST_GROUPS_FIRST); a module keeps its tests' order."""
+    each module fixture and each world (up to a minute to build) is built once."""
     group: dict[str, str] = {}
 
     def root(name: str) -> str:
@@ -62,8 +42,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             group[root(item.path.name)] = root(world)
     for item in items:
         item.add_marker(pytest.mark.xdist_group(root(item.path.name)))
-    first = {name: rank for rank, name in enumerate(SLOWEST_GROUPS_FIRST)}
-    items.sort(key=lambda item: first.get(root(item.path.name), len(first)))  # stable
     result = yield
     # pytest-xdist 3.8 passes the group to its scheduler as a suffix of the node id; when that
     # breaks (pytest 9.2: pytest-dev/pytest-xdist#1386) the groups are silently ignored. A
