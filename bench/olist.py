@@ -21,7 +21,9 @@ The files are written as one extract drop in the shape of ../shared/EXTRACTS.md:
 
 `wmsight run` then loads, builds, forecasts, scores and publishes it (no stock records,
 so no plan), and the script prints, for each figure, the value computed from the Olist
-files with DuckDB and the pipeline's value, and exits 1 when one differs.
+files with DuckDB and the pipeline's value, and exits 1 when one differs. The last
+figure is a rule rather than a count: buyers with the same number of orders (one) must
+share one RFM frequency score.
 """
 
 from __future__ import annotations
@@ -215,6 +217,7 @@ def from_olist(olist: Path) -> dict[str, float | None]:
         "NPS-style score": one(
             f"SELECT 100 * (avg((score = 5)::INT) - avg((score <= 3)::INT)) FROM {first_reviews}"
         ),
+        # not a count from the files but a rule: one order count, one frequency score
         "RFM frequency scores of one-time buyers": 1.0,
     }
 
