@@ -29,6 +29,10 @@ from models_ml import policy
 log = logging.getLogger(__name__)
 
 
+# Where stock positions come from (../shared/EXTRACTS.md), for messages a planner acts on
+STOCK_SOURCES = "erp/stock_snapshots.csv, erp/stock_movements.csv"
+
+
 class PlanConfig(BaseModel):
     """Business parameters of the plan (every one is shown beside the result it drives)."""
 
@@ -145,7 +149,7 @@ def load_inputs(
         when = f" on or before {as_of}" if as_of else ""
         raise PlanInputError(
             f"marts.fct_inventory_daily has no stock position{when} "
-            "(positions come from erp/stock_snapshots.csv)"
+            f"(positions come from {STOCK_SOURCES})"
         )
     as_of = latest  # the plan is as of the position it starts from
     since = as_of - timedelta(days=365)
@@ -917,7 +921,7 @@ def stale_position_warning(
     return (
         f"the plan starts from the stock position of {position_date}, "
         f"{(run_date - position_date).days} days before the run date {run_date}: no drop "
-        "since brought stock records (erp/stock_snapshots.csv, stock_movements.csv)"
+        f"since brought stock records ({STOCK_SOURCES})"
     )
 
 

@@ -195,4 +195,4 @@ def test_a_dag_run_with_no_warehouse_to_forecast_still_publishes(manifest, tmp_p
     assert feeds["demand_forecast"]["status"] == "skipped"
     # the plan ran, and says which file would have given it a stock position
     assert "skipped — marts.fct_inventory_daily has no stock position" in output
-    assert "(positions come from erp/stock_snapshots.csv)" in output
+    assert "(positions come from erp/stock_snapshots.csv, erp/stock_movements.csv)" in output

@@ -31,10 +31,9 @@ delivered as (
         coalesce(warehouse_id, '{{ var("unknown_member_key") }}') as warehouse_id,
         channel,
         cast(delivered_at as date) as kpi_date,
-        -- none for an order delivered before it was ordered (wrong timestamps, as in
-        -- int_order_lines); it still counts for on-time against its promise
-        case when delivered_at >= ordered_at
-            then date_diff('second', ordered_at, delivered_at) end as fulfillment_seconds,
+        -- none for an order delivered before it was ordered, which still counts for
+        -- on-time against its promise
+        {{ fulfillment_seconds('ordered_at', 'delivered_at') }} as fulfillment_seconds,
         case when promised_at is not null
             then cast(delivered_at <= promised_at as integer) end as on_time
     from orders

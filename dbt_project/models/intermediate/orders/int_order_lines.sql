@@ -135,12 +135,7 @@ final as (
         ordered_qty * unit_price_cny - discount_cny as line_amount_cny,
         order_status = 'cancelled' or cancelled_at is not null as is_cancelled,
         shipped_qty > 0 and shipped_sku <> sku as is_mis_shipment,
-        -- delivered before it was ordered: the timestamps are wrong (a clock or time zone
-        -- set wrong, a date typed by hand), not a negative cycle time; none is counted
-        case
-            when delivered_at >= ordered_at
-                then date_diff('second', ordered_at, delivered_at) / 3600.0
-        end as fulfillment_hours,
+        {{ fulfillment_seconds('ordered_at', 'delivered_at') }} / 3600.0 as fulfillment_hours,
         case
             when delivered_at is not null and promised_at is not null
                 then delivered_at <= promised_at
