@@ -46,6 +46,7 @@ import duckdb
 import numpy as np
 import polars as pl
 
+from models_ml import forecast_models as fm
 from models_ml import refit
 from models_ml.calendar import calendar_events, promotion_discounts
 from models_ml.demand import ForecastInputs, load_inputs
@@ -94,8 +95,11 @@ class ForecastConfig:
         )
 
     def fit_settings(self) -> str:
-        """What a stored fit depends on besides its data (a change refits every series)."""
-        return repr((self.backtest(), self.chinese_calendar, self.include_cancelled))
+        """What a stored fit depends on besides its data (a change refits every series):
+        these settings and the version of the methods."""
+        return repr(
+            (self.backtest(), self.chinese_calendar, self.include_cancelled, fm.METHOD_VERSION)
+        )
 
 
 @dataclass
@@ -397,7 +401,7 @@ def category_forecasts(
     error_ratio: dict[str, float],
     config: ForecastConfig,
 ) -> list[SeriesResult]:
-    """New series: the average SKU of the category at that warehouse over the last
+    """New series: the median SKU of the category at that warehouse over the last
     `horizon` days (demand per SKU-day, by weekday), blended with the SKU's own rate
     so far: rate = (n·own + k·category) / (n + k), n = days since first demand."""
     new = series.filter(pl.col("route") == "category_profile")
@@ -409,12 +413,15 @@ def category_forecasts(
         series.select("warehouse_id", "sku", "category"), on=["warehouse_id", "sku"], how="left"
     )
     recent = recent.with_columns(pl.col("category").fill_null("(unknown)"))
-    per_cat = recent.group_by("warehouse_id", "category", maintain_order=True).agg(
-        (pl.col("qty").sum() / (pl.col("sku").n_unique() * lookback)).alias("rate")
+    # the median SKU, not the mean: on real data a category's volume sits in a few best
+    # sellers, and a new SKU starts like a typical one, not like their average
+    per_sku = recent.group_by("warehouse_id", "category", "sku", maintain_order=True).agg(
+        (pl.col("qty").sum() / lookback).alias("rate")
     )
-    per_wh = recent.group_by("warehouse_id", maintain_order=True).agg(
-        (pl.col("qty").sum() / (pl.col("sku").n_unique() * lookback)).alias("rate")
+    per_cat = per_sku.group_by("warehouse_id", "category", maintain_order=True).agg(
+        pl.col("rate").median()
     )
+    per_wh = per_sku.group_by("warehouse_id", maintain_order=True).agg(pl.col("rate").median())
     cat_rate = {(w, c): r for w, c, r in per_cat.iter_rows()}
     wh_rate = {w: r for w, r in per_wh.iter_rows()}
     cat_shares = {

@@ -185,6 +185,68 @@ def test_intermittent_rates_equal_statsforecast_s() -> None:
         assert fm._intermittent_rate(y, "tsb") == (tsb if y.any() else 0.0)
 
 
+def test_croston_counts_its_first_interval_from_the_gaps_not_from_the_first_demand() -> None:
+    # a series starts on its first demand: Croston's first interval would be 1 day, and
+    # one order of 30,000 seventy days ago forecast 28,500 a day (real data, bench/)
+    one = np.zeros(70)
+    one[0] = 30_000.0
+    assert fm._intermittent_rate(one, "croston_sba") == pytest.approx(0.95 * 30_000 / 70)
+    every_30_days = np.zeros(301)
+    every_30_days[::30] = 100.0
+    assert fm._intermittent_rate(every_30_days, "croston_sba") == pytest.approx(0.95 * 100 / 30)
+
+
+def test_the_backtest_may_keep_the_other_intermittent_method_and_says_so() -> None:
+    """Demand every third day, then every 40th: Croston's interval level moves once per
+    demand and still expects one in a few days; TSB's probability decays daily."""
+    y = np.zeros(400)
+    y[:200:3] = 10.0
+    y[200::40] = 10.0
+    task = fm.SeriesTask(
+        warehouse_id="WH-A",
+        sku="SKU-FADING",
+        route="croston_sba",
+        start=date(2024, 1, 1),
+        y=y,
+        promo=np.zeros(len(y) + 56),
+        fallback_shares=np.full(7, 1 / 7),
+    )
+    result = fm.forecast_series(task, ForecastConfig().backtest())
+    assert result.model == "tsb"
+    assert "TSB beat the routed Croston SBA" in result.note
+    assert result.yhat.sum() == pytest.approx(56 * fm.tsb_rate(y))
+    assert result.metrics["routed_wape"] > result.metrics["wape"]
+
+
+def test_a_new_sku_starts_like_the_categorys_typical_sku_not_its_best_seller() -> None:
+    days = _days(40)  # every SKU first sold 40 days ago: all new, no Prophet fit
+    frames = [_series("WH-A", "SKU-STAR", days, [100.0] * 40)]
+    frames += [_series("WH-A", f"SKU-SMALL{i}", days, [1.0] * 40) for i in range(4)]
+    frames.append(_series("WH-A", "SKU-LATEST", _days(10), [1.0] * 10))
+    demand = pl.concat(frames).sort("warehouse_id", "sku", "date")
+    skus = demand["sku"].unique().sort().to_list()
+    inputs = ForecastInputs(
+        as_of=AS_OF,
+        first_date=demand["date"].min(),
+        demand=demand,
+        products=pl.DataFrame({"sku": skus, "category": "food", "product_status": "active"}),
+        promotions=pl.DataFrame(
+            schema={
+                "promo_id": pl.String,
+                "platform": pl.String,
+                "sku": pl.String,
+                "starts_on": pl.Date,
+                "ends_on": pl.Date,
+                "discount_pct": pl.Float64,
+            }
+        ),
+    )
+    latest = _series_row(build_forecasts(inputs, CONFIG), "WH-A", "SKU-LATEST")
+    assert latest["model"] == "category_profile"
+    # the median SKU sells 1 a day; the mean of the six, 105 / 6 = 17.5, is the best seller's
+    assert "category food 1.00/d per SKU" in latest["reason"]
+
+
 def test_each_series_is_routed_by_its_demand(known_tables) -> None:
     weekly = _series_row(known_tables, "WH-A", "SKU-WEEKLY")
     assert weekly["demand_class"] == "smooth"
@@ -197,9 +259,10 @@ def test_each_series_is_routed_by_its_demand(known_tables) -> None:
     lumpy = _series_row(known_tables, "WH-A", "SKU-LUMPY")
     assert lumpy["demand_class"] == "lumpy"
     assert lumpy["route"] == "tsb"
-    # the backtest keeps the routed method or seasonal naive, and says which and why
+    # the backtest keeps the routed method, the other intermittent one or seasonal naive,
+    # and says which and why
     for row in (sparse, lumpy):
-        assert row["model"] in (row["route"], "seasonal_naive")
+        assert row["model"] in ("croston_sba", "tsb", "seasonal_naive")
         assert "backtest" in row["reason"]
 
 

@@ -14,6 +14,7 @@ import numpy as np
 import polars as pl
 import pytest
 
+from models_ml import forecast_models as fm
 from models_ml import refit
 from models_ml.demand import ForecastInputs
 from models_ml.forecast import ForecastConfig, ForecastTables, build_forecasts, write_forecasts
@@ -208,6 +209,15 @@ def test_a_rerun_of_the_same_day_reuses_every_fit_unchanged(demand, week) -> Non
     assert rerun.demand_forecast.equals(week[1].demand_forecast)
     assert rerun.forecast_series.equals(week[1].forecast_series)
     assert rerun.forecast_fits.equals(week[1].forecast_fits)
+
+
+def test_fits_of_an_older_method_version_are_all_fitted_again(demand, week, monkeypatch) -> None:
+    """An upgrade that changes how a method forecasts must not publish the old method's
+    forecasts for up to a week: the fits stored by the version before refit."""
+    monkeypatch.setattr(fm, "METHOD_VERSION", fm.METHOD_VERSION + 1)
+    upgraded = _run(demand, week[1].as_of, week[1])
+    assert set(_fitted_on(upgraded).values()) == {week[1].as_of}
+    assert "reused" not in " ".join(upgraded.forecast_series["reason"].to_list())
 
 
 def test_a_promotion_past_the_fitted_horizon_refits_its_sku(demand, week) -> None:
