@@ -38,7 +38,9 @@ _DATE = r"\d{4}[-/](?:0?[1-9]|1[0-2])[-/](?:0?[1-9]|[12]\d|3[01])"
 _TIME = r"(?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d{1,6})?)?"
 TYPE_REGEX: dict[Kind, str] = {
     Kind.INTEGER: r"^\s*[+-]?\d+(?:\.0*)?\s*$",
-    Kind.DECIMAL: r"^\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)\s*$",
+    # scientific notation too: JSON writers use it for very small or large numbers
+    # (Python's json writes 1e-05, pandas 4.44e-16); the value is then rounded to 4 places
+    Kind.DECIMAL: r"^\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*$",
     Kind.DATE: rf"^\s*{_DATE}(?: 00:00(?::00)?)?\s*$",
     Kind.TIMESTAMP: rf"^\s*{_DATE}(?:[ T]{_TIME})?\s*(?:Z|[+-]\d{{2}}(?::?\d{{2}})?)?\s*$",
 }

@@ -3,6 +3,8 @@ and the file's other rows still load."""
 
 from __future__ import annotations
 
+import json
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -212,6 +214,28 @@ def test_discount_equal_to_line_value_is_fine(extracts: Path, db_path: Path) -> 
         [good("erp/sales_order_lines.csv", qty="2", unit_price_cny="5", discount_cny="10")],
     )
     assert ingest_extracts(extracts, db_path).rows_quarantined == 0
+
+
+def test_money_in_scientific_notation_loads_rounded_to_four_places(
+    extracts: Path, db_path: Path
+) -> None:
+    """JSON writers put very small or large numbers in exponent form (Python's json writes
+    1e-05; pandas wrote a price of 4.44e-16 in a real grocery export): a decimal, not a
+    reason to quarantine the order."""
+    order = good_order()
+    order["items"][0]["discount_cny"] = 1e-05
+    text = json.dumps(order).replace("129.0", "1.29E+2")
+    assert '"discount_cny": 1e-05' in text and "1.29E+2" in text
+    write_orders(extracts, DROP, [text])
+    lines = "erp/sales_order_lines.csv"
+    write_csv(extracts, DROP, lines, [good(lines, unit_price_cny="4.44e-16", discount_cny="0")])
+    assert ingest_extracts(extracts, db_path).rows_quarantined == 0
+    assert query(
+        db_path, "SELECT unit_price_cny, discount_cny FROM raw.ecommerce__order_items"
+    ) == [(Decimal("129"), Decimal("0"))]
+    assert query(db_path, "SELECT unit_price_cny FROM raw.erp__sales_order_lines") == [
+        (Decimal("0"),)
+    ]
 
 
 def test_ecommerce_item_discount_is_checked_per_item(extracts: Path, db_path: Path) -> None:
