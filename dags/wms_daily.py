@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -124,7 +125,8 @@ default_args = {
             None,
             type=["null", "string"],
             format="date",
-            description="Run date (default: the latest drop loaded, never the wall clock).",
+            description="Run date (default: the latest drop loaded, never the wall clock); "
+            "drops dated after it are not loaded.",
         ),
         "csv": Param(False, type="boolean", description="Also publish CSV copies of the feeds."),
     },
@@ -167,7 +169,9 @@ def wms_daily():
 
         requested = get_current_context()["params"].get("as_of")
         context = _context()
-        _run("ingest", context)
+        # a run as of an earlier date loads only the drops known by then
+        up_to = date.fromisoformat(requested) if requested else None
+        _run("ingest", replace(context, drops_up_to=up_to))
         # cosmos's build below adds only drops newer than the last build to incremental
         # models: a drop delivered again rebuilds them from scratch first (and the loads
         # the build will absorb are recorded)

@@ -78,6 +78,8 @@ class IngestResult:
     ignored: list[str] = field(
         default_factory=list
     )  # entries of the extracts root that are no drop
+    held_back: list[date] = field(default_factory=list)  # drops after `up_to`, not loaded
+    loaded_later: list[date] = field(default_factory=list)  # after `up_to`, loaded before
 
     def count(self, status: str) -> int:
         return sum(1 for f in self.files if f.status == status)
@@ -119,8 +121,14 @@ def ingest_extracts(
     on_drops: Callable[[list[Drop], int], None] | None = None,
     careful: bool = False,
     workers: int | None = None,
+    up_to: date | None = None,
 ) -> IngestResult:
     """Load every drop under `extracts_dir` that is not loaded yet into `db_path`.
+
+    `up_to`: load only drops dated on or before it (a run as of an earlier date replays
+    what was known then); later ones are listed in `IngestResult.held_back` and left for
+    a later run. Later drops an earlier run already loaded stay loaded:
+    `IngestResult.loaded_later` lists them.
 
     `careful`: check every row with the careful pass of ingest.validate, the reference that
     the usual lean pass must agree with (slower; for tests). `workers`: files of a drop
@@ -132,6 +140,8 @@ def ingest_extracts(
         raise ValueError(f"workers must be at least 1, not {workers}")
     drops, ignored = discover_drops(extracts_dir)
     result = IngestResult(run_id=uuid.uuid4().hex[:12], ignored=ignored)
+    later = [d.drop_date for d in drops if up_to is not None and d.drop_date > up_to]
+    drops = [d for d in drops if d.drop_date not in later]
     for name in ignored:
         if not name.startswith(("_", ".")):
             log.warning("%s/%s is not a drop folder (YYYY-MM-DD); not loaded", extracts_dir, name)
@@ -142,6 +152,9 @@ def ingest_extracts(
         _prepare_connection(con)
         ensure_raw_schema(con)
         checksums = _last_checksums(con)
+        if up_to is not None:
+            result.loaded_later = sorted({d for d, _ in checksums if d > up_to})
+            result.held_back = [d for d in later if d not in result.loaded_later]
         # Temp tables and macros belong to a connection: every worker gets its own.
         cursors = [con] + [_prepare_connection(con.cursor()) for _ in range(workers - 1)]
         if on_drops is not None:

@@ -37,6 +37,8 @@ def test_run_ingests_and_summarises(extracts: Path, db_path: Path, tmp_path: Pat
         [good("erp/products.csv"), good("erp/products.csv", sku="SKU-2", status="gone")],
     )
     write_orders(extracts, DROP, [good_order()])
+    # a drop after the asked as-of date: a replay of DROP does not load it
+    write_csv(extracts, "2025-03-02", "erp/products.csv", [good("erp/products.csv", sku="SKU-3")])
     result = runner.invoke(
         app,
         [
@@ -47,11 +49,14 @@ def test_run_ingests_and_summarises(extracts: Path, db_path: Path, tmp_path: Pat
             str(db_path),
             "--feeds",
             str(tmp_path / "feeds"),
+            "--as-of",
+            DROP,
         ],
     )
     assert result.exit_code == 0, result.output
     assert "ingest" in result.output and "1 quarantined" in words(result.output)
     assert query(db_path, "SELECT count(*) FROM raw.erp__products") == [(1,)]
+    assert "1 drop(s) after 2025-03-01 not loaded (2025-03-02)" in words(result.output)
 
 
 def test_run_fails_with_the_stage_and_reason(tmp_path: Path, db_path: Path) -> None:

@@ -3,6 +3,7 @@ delta drops, exact line numbers."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,8 @@ from conftest import query
 from extract_builder import DROP, csv_text, good, good_order, write_csv, write_file, write_orders
 
 from ingest.load import ingest_extracts
+from wmsight.runner import RunContext
+from wmsight.stages import ingest_stage
 
 RAW_TABLES = [
     "crm__customers",
@@ -89,6 +92,40 @@ def test_delta_drop_supersedes_the_earlier_version(extracts: Path, db_path: Path
             ORDER BY updated_at DESC NULLS LAST, _drop_date DESC, _line DESC) = 1""",
     )
     assert latest == [("delivered",)]
+
+
+def test_a_run_as_of_an_earlier_date_loads_only_the_drops_known_then(
+    extracts: Path, db_path: Path
+) -> None:
+    """`wmsight run --as-of 2025-03-01` on a folder that already holds the 2 March drop
+    replays 1 March: the later drop waits for a run without --as-of (or as of its date)."""
+    _two_drops(extracts)
+    march_1 = date(2025, 3, 1)
+    feeds = extracts.parent / "feeds"
+    context = RunContext(extracts, db_path, feeds, as_of=march_1, drops_up_to=march_1)
+    outcome = ingest_stage(context)
+    assert query(db_path, "SELECT DISTINCT drop_date::VARCHAR FROM raw.load_log") == [
+        ("2025-03-01",)
+    ]
+    assert query(db_path, "SELECT status FROM raw.erp__sales_orders WHERE order_no = 'SO-1'") == [
+        ("shipped",)
+    ]
+    assert (
+        "1 drop(s) after 2025-03-01 not loaded (2025-03-02): the run is as of that date; "
+        "a run without --as-of loads them"
+    ) in outcome.warnings
+    later = ingest_extracts(extracts, db_path)  # the next daily run
+    assert later.held_back == [] and later.count("loaded") == 1
+    assert query(db_path, "SELECT count(*) FROM raw.erp__sales_orders WHERE order_no = 'SO-1'") == [
+        (2,)
+    ]
+    # replaying 1 March on this warehouse now: the 2 March drop is in it, and it says so
+    replay = ingest_stage(context)
+    assert not any("not loaded" in w for w in replay.warnings)
+    assert (
+        "this warehouse already holds 1 drop(s) after 2025-03-01 (2025-03-02) and builds "
+        "from them too: to replay 2025-03-01 alone, run on a new warehouse (--db)"
+    ) in replay.warnings
 
 
 def test_same_key_twice_in_one_file(extracts: Path, db_path: Path) -> None:

@@ -383,7 +383,12 @@ def run(
     db: DbOption = None,
     feeds: FeedsOption = None,
     as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Run date (default: the latest drop's date).")
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Run date (default: the latest drop's date). Drops dated after it are not "
+            "loaded: the run replays what was known then.",
+        ),
     ] = None,
     csv: CsvOption = False,
     keep_runs: KeepRunsOption = None,
@@ -404,6 +409,7 @@ def run(
         csv=csv,
         keep_runs=keep_runs or settings.feeds_keep_runs,
         ingest_workers=settings.ingest_workers,
+        drops_up_to=_as_of(as_of),
     )
     status = console.status("")
     status.start()

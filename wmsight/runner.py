@@ -32,6 +32,9 @@ class RunContext:
     csv: bool = False  # publish CSV copies beside the Parquet feeds
     keep_runs: int | None = None  # feed run folders to keep (None: all)
     ingest_workers: int | None = None  # files loaded at once (None: ingest's default)
+    # drops dated after this are not loaded: set when a run's as-of date is asked for, so
+    # that a run as of an earlier date replays what was known then
+    drops_up_to: date | None = None
 
 
 @dataclass

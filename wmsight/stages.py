@@ -9,12 +9,31 @@ from wmsight.transform import build_warehouse
 
 
 def ingest_stage(context: RunContext) -> StageOutcome:
-    result = ingest_extracts(context.extracts_dir, context.db_path, workers=context.ingest_workers)
+    result = ingest_extracts(
+        context.extracts_dir,
+        context.db_path,
+        workers=context.ingest_workers,
+        up_to=context.drops_up_to,
+    )
     warnings = [
         f"{f.drop_date} {f.source_file}: {f.status} — {f.message}"
         for f in result.files
         if f.status in ("rejected", "unknown")
     ]
+    up_to = context.drops_up_to
+    if result.held_back:
+        later = ", ".join(str(d) for d in result.held_back)
+        warnings.append(
+            f"{len(result.held_back)} drop(s) after {up_to} not loaded ({later}): "
+            "the run is as of that date; a run without --as-of loads them"
+        )
+    if result.loaded_later:
+        later = ", ".join(str(d) for d in result.loaded_later)
+        warnings.append(
+            f"this warehouse already holds {len(result.loaded_later)} drop(s) after {up_to} "
+            f"({later}) and builds from them too: to replay {up_to} alone, run on a new "
+            "warehouse (--db)"
+        )
     if result.rows_quarantined:
         warnings.append(f"{result.rows_quarantined:,} row(s) quarantined (see raw.quarantine)")
     changed = [f for f in result.files if f.status != "unchanged"]
