@@ -55,7 +55,7 @@ import polars as pl
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from models_ml import forecast_models as fm  # noqa: E402
-from models_ml.demand import ForecastInputs  # noqa: E402
+from models_ml.demand import PROMOTIONS_SCHEMA, ForecastInputs  # noqa: E402
 from models_ml.forecast import ForecastConfig, build_forecasts, demand_class  # noqa: E402
 
 DEFAULT_EXTERNAL = Path(__file__).resolve().parents[2] / "shared" / "external"
@@ -123,7 +123,7 @@ def m5(folder: Path) -> Score:
         products=pl.DataFrame(
             {"sku": ["FOODS_3_819"], "category": ["FOODS_3"], "product_status": ["active"]}
         ),
-        promotions=_no_promotions(),
+        promotions=pl.DataFrame(schema=PROMOTIONS_SCHEMA),
     )
     config = ForecastConfig(horizon_days=horizon, chinese_calendar=False, workers=2)
     tables = build_forecasts(inputs, config)
@@ -178,7 +178,7 @@ def product_demand(folder: Path) -> list[Score]:
         first_date=demand["date"].min(),
         demand=demand.filter(pl.col("date") <= cutoff),
         products=products,
-        promotions=_no_promotions(),
+        promotions=pl.DataFrame(schema=PROMOTIONS_SCHEMA),
     )
     config = ForecastConfig(horizon_days=horizon, chinese_calendar=False, workers=2)
     tables = build_forecasts(inputs, config)
@@ -221,19 +221,6 @@ def product_demand(folder: Path) -> list[Score]:
 def _weeks(y: np.ndarray) -> np.ndarray:
     """Sums of 7 days, counted back from the last day (a partial first week is dropped)."""
     return y[len(y) % 7 :].reshape(-1, 7).sum(axis=1)
-
-
-def _no_promotions() -> pl.DataFrame:
-    return pl.DataFrame(
-        schema={
-            "promo_id": pl.String,
-            "platform": pl.String,
-            "sku": pl.String,
-            "starts_on": pl.Date,
-            "ends_on": pl.Date,
-            "discount_pct": pl.Float64,
-        }
-    )
 
 
 # ---------------------------------------------------------------- weekly data sets

@@ -37,6 +37,17 @@ ORDER_SOURCES = "erp/sales_orders.csv + erp/sales_order_lines.csv, ecommerce/ord
 WAREHOUSE_SOURCE = "erp/warehouses.csv"
 
 
+# the columns of ForecastInputs.promotions; no promotion is an empty frame of them
+PROMOTIONS_SCHEMA = {
+    "promo_id": pl.String,
+    "platform": pl.String,
+    "sku": pl.String,
+    "starts_on": pl.Date,
+    "ends_on": pl.Date,
+    "discount_pct": pl.Float64,
+}
+
+
 @dataclass(frozen=True)
 class ForecastInputs:
     as_of: date

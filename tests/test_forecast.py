@@ -18,7 +18,7 @@ from conftest import private_copy
 
 from models_ml import forecast_models as fm
 from models_ml.calendar import calendar_events, promotion_discounts
-from models_ml.demand import ForecastInputs
+from models_ml.demand import PROMOTIONS_SCHEMA, ForecastInputs
 from models_ml.forecast import ForecastConfig, build_forecasts, run_forecast, write_forecasts
 
 AS_OF = date(2025, 6, 30)
@@ -230,16 +230,7 @@ def test_a_new_sku_starts_like_the_categorys_typical_sku_not_its_best_seller() -
         first_date=demand["date"].min(),
         demand=demand,
         products=pl.DataFrame({"sku": skus, "category": "food", "product_status": "active"}),
-        promotions=pl.DataFrame(
-            schema={
-                "promo_id": pl.String,
-                "platform": pl.String,
-                "sku": pl.String,
-                "starts_on": pl.Date,
-                "ends_on": pl.Date,
-                "discount_pct": pl.Float64,
-            }
-        ),
+        promotions=pl.DataFrame(schema=PROMOTIONS_SCHEMA),
     )
     latest = _series_row(build_forecasts(inputs, CONFIG), "WH-A", "SKU-LATEST")
     assert latest["model"] == "category_profile"
