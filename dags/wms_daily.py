@@ -168,10 +168,9 @@ def wms_daily():
         from wmsight.transform import refresh_incremental_models
 
         requested = get_current_context()["params"].get("as_of")
-        context = _context()
+        context = _context(requested)
         # a run as of an earlier date loads only the drops known by then
-        up_to = date.fromisoformat(requested) if requested else None
-        _run("ingest", replace(context, drops_up_to=up_to))
+        _run("ingest", replace(context, drops_up_to=context.as_of))
         # cosmos's build below adds only drops newer than the last build to incremental
         # models: a drop delivered again rebuilds them from scratch first (and the loads
         # the build will absorb are recorded)

@@ -141,7 +141,7 @@ def ingest_extracts(
     drops, ignored = discover_drops(extracts_dir)
     result = IngestResult(run_id=uuid.uuid4().hex[:12], ignored=ignored)
     later = [d.drop_date for d in drops if up_to is not None and d.drop_date > up_to]
-    drops = [d for d in drops if d.drop_date not in later]
+    drops = [d for d in drops if up_to is None or d.drop_date <= up_to]
     for name in ignored:
         if not name.startswith(("_", ".")):
             log.warning("%s/%s is not a drop folder (YYYY-MM-DD); not loaded", extracts_dir, name)
