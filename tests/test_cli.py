@@ -74,6 +74,8 @@ def test_run_fails_with_the_stage_and_reason(tmp_path: Path, db_path: Path) -> N
     )
     assert result.exit_code == 1
     assert "failed at stage 'ingest'" in words(result.output) and "nowhere" in result.output
+    # bad input, not a defect: the message is the whole story, without a traceback
+    assert "Traceback" not in result.output
 
 
 def test_ingest_command_reports_per_file(extracts: Path, db_path: Path) -> None:
@@ -129,6 +131,26 @@ def test_runner_stops_at_the_first_failing_stage(tmp_path: Path) -> None:
     assert ran == ["fine"]
     assert [s.status for s in report.stages] == ["ok", "failed"]
     assert report.failed.name == "b" and "the disk is full" in report.failed.error
+
+
+def test_runner_logs_a_traceback_for_a_defect_but_not_for_an_expected_error(
+    tmp_path: Path, caplog
+) -> None:
+    def bad_input(context: RunContext) -> StageOutcome:
+        raise LookupError("extracts folder /nowhere does not exist")
+
+    def defect(context: RunContext) -> StageOutcome:
+        raise ZeroDivisionError("division by zero")
+
+    context = RunContext(tmp_path, tmp_path / "db", tmp_path / "feeds")
+    with caplog.at_level("INFO", logger="wmsight.runner"):
+        run_stages(context, [Stage("a", "", bad_input, expected_errors=(LookupError,))])
+        run_stages(context, [Stage("b", "", defect, expected_errors=(LookupError,))])
+    failures = {r.message: r.exc_info is not None for r in caplog.records if r.levelname == "ERROR"}
+    assert failures == {
+        "stage a failed: extracts folder /nowhere does not exist": False,
+        "stage b failed": True,
+    }
 
 
 def test_every_stage_after_ingest_runs_as_of_the_drop_it_just_loaded(

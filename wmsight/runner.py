@@ -50,6 +50,9 @@ class Stage:
     name: str
     description: str
     run: Callable[[RunContext], StageOutcome]
+    # errors that carry their whole story for the user (a missing folder, a failed data
+    # test): logged as their message; the traceback, which only a developer reads, at DEBUG
+    expected_errors: tuple[type[Exception], ...] = ()
 
 
 @dataclass
@@ -120,7 +123,11 @@ def run_stages(
                 outcome,
             )
         except Exception as error:  # a stage's failure is reported, with its message
-            log.exception("stage %s failed", stage.name)
+            if isinstance(error, stage.expected_errors):
+                log.error("stage %s failed: %s", stage.name, error)
+                log.debug("stage %s failed", stage.name, exc_info=True)
+            else:  # a defect, not bad input: the traceback is what a bug report needs
+                log.exception("stage %s failed", stage.name)
             stage_report = StageReport(
                 stage.name,
                 "failed",

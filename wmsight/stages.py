@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from ingest.errors import IngestError
 from ingest.load import ingest_extracts
-from wmsight.publish import publish_feeds
+from wmsight.publish import PublishError, publish_feeds
 from wmsight.runner import RunContext, Stage, StageOutcome
-from wmsight.transform import build_warehouse
+from wmsight.transform import DbtFailed, build_warehouse
 
 
 def ingest_stage(context: RunContext) -> StageOutcome:
@@ -135,9 +136,17 @@ def publish_stage(context: RunContext) -> StageOutcome:
 
 PIPELINE: list[Stage] = [
     Stage(
-        "ingest", "load new extract drops into DuckDB raw, checked by the contracts", ingest_stage
+        "ingest",
+        "load new extract drops into DuckDB raw, checked by the contracts",
+        ingest_stage,
+        expected_errors=(IngestError,),
     ),
-    Stage("transform", "build the warehouse with dbt (staging, marts, tests)", transform_stage),
+    Stage(
+        "transform",
+        "build the warehouse with dbt (staging, marts, tests)",
+        transform_stage,
+        expected_errors=(DbtFailed,),
+    ),
     Stage(
         "forecast",
         "demand forecasts per warehouse and SKU, backtested against seasonal naive (ml schema)",
@@ -153,5 +162,10 @@ PIPELINE: list[Stage] = [
         "customer intelligence: churn probability, next order, 12-month value, alerts (ml schema)",
         customers_stage,
     ),
-    Stage("publish", "validate the feeds against their contracts and publish them", publish_stage),
+    Stage(
+        "publish",
+        "validate the feeds against their contracts and publish them",
+        publish_stage,
+        expected_errors=(PublishError,),
+    ),
 ]
