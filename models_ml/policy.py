@@ -94,6 +94,21 @@ def network_order_size_cover(
     return out
 
 
+def cap_cover(
+    cover: np.ndarray, demand_per_day: np.ndarray | float, max_days: float | None
+) -> np.ndarray:
+    """The order-size cover, at most `max_days` of the cell's demand (None: no cap).
+
+    Why: when one day's order is months of the cell's usual demand (a yearly B2B project
+    order), covering it means holding those months of stock all year. A planner agrees
+    such an order with the customer ahead of time instead; the plan says so."""
+    cover = np.asarray(cover, dtype=np.float64)
+    if max_days is None:
+        return cover
+    limit = np.ceil(max_days * np.asarray(demand_per_day, dtype=np.float64) - 1e-9)
+    return np.minimum(cover, limit)
+
+
 def local_cover(
     demand_per_day: np.ndarray | float,
     z: np.ndarray | float,

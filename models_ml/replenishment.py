@@ -72,6 +72,15 @@ class PlanConfig(BaseModel):
         "warehouse together (a warehouse with few sales has seen too few orders)",
     )
     cover_history_days: int = Field(365, description="days of demand behind the order-size cover")
+    order_size_cover_max_days: float | None = Field(
+        None,
+        gt=0,
+        description="at most this many days of the cell's demand in the order-size cover: "
+        "a larger single order is one to agree with the customer ahead of time, not stock to "
+        "hold all year (the reason says when the cap applies). None (default): no cap; on "
+        "the demo world a cap of 365 days costs the plan its fill-rate target (docs/"
+        "REPLENISHMENT.md)",
+    )
     transfer_trigger: Literal[
         "reorder_point_or_cover", "reorder_point", "stockout_within_lead_time"
     ] = Field(
@@ -639,7 +648,9 @@ def compute_plan(inputs: PlanInputs, config: PlanConfig | None = None) -> PlanRe
                 inputs.history_daily, c["sku"].to_numpy(), target
             )
             network_cover = np.ceil(network_cover - 1e-9)
-    size_cover = np.where(demand_per_day > 0, np.maximum(own_cover, network_cover), 0.0)
+    uncapped_cover = np.where(demand_per_day > 0, np.maximum(own_cover, network_cover), 0.0)
+    size_cover = policy.cap_cover(uncapped_cover, demand_per_day, config.order_size_cover_max_days)
+    cover_capped = size_cover < uncapped_cover
     rop = np.maximum(rop_forecast, size_cover)
     cover_binds = size_cover > rop_forecast
     unit_cost = c["unit_cost_cny"].to_numpy()
@@ -725,11 +736,17 @@ def compute_plan(inputs: PlanInputs, config: PlanConfig | None = None) -> PlanRe
             + (" (raised: high-value customers buy it)" if raised[i] else "")
             + (
                 f"; raised from {rop_forecast[i]:,.0f} to cover single orders: days of up to "
-                f"{size_cover[i]:,.0f} made {target[i]:.0%} of last year's units of it "
+                f"{uncapped_cover[i]:,.0f} made {target[i]:.0%} of last year's units of it "
                 + (
                     "here"
                     if own_cover[i] >= network_cover[i]
                     else f"at all warehouses ({own_cover[i]:,.0f} here)"
+                )
+                + (
+                    f", capped at {config.order_size_cover_max_days:g} days of demand "
+                    f"({size_cover[i]:,.0f}): a larger order needs notice from the customer"
+                    if cover_capped[i]
+                    else ""
                 )
                 if cover_binds[i]
                 else ""

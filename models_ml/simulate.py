@@ -203,6 +203,7 @@ class PlanPolicy(Policy):
                 cover = np.maximum(
                     cover, policy.network_order_size_cover(year, w.cell_sku, self.target)
                 )
+            cover = policy.cap_cover(cover, self.demand_rate, c.plan.order_size_cover_max_days)
             self.rop = np.where(self.demand_rate > 0, np.maximum(self.rop, cover), self.rop)
         q = policy.eoq(365 * mu, c.plan.order_cost_cny, c.plan.holding_rate * w.unit_cost)
         self.order_up_to = self.rop + np.maximum(q, mu * c.plan.review_days)

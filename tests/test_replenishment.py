@@ -80,6 +80,10 @@ def test_order_size_cover_is_a_units_weighted_quantile_of_daily_demand() -> None
     assert policy.network_order_size_cover(daily, group, 0.5).tolist() == [50, 50, 50, 1]
     levels = np.array([0.9, 0.1, 0.99, 0.5])
     assert policy.network_order_size_cover(daily, group, levels).tolist() == [100, 40, 100, 1]
+    # capped at 30 days of each row's demand (2.5/d → 75, 0.1/d → 3); None leaves it
+    cover, rate = np.array([100.0, 40.0, 0.0]), np.array([2.5, 0.1, 0.0])
+    assert policy.cap_cover(cover, rate, 30).tolist() == [75, 3, 0]
+    assert policy.cap_cover(cover, rate, None).tolist() == [100, 40, 0]
 
 
 def test_need_and_spare_by_hand() -> None:
@@ -350,6 +354,17 @@ def test_a_single_large_order_raises_the_reorder_point(db_path: Path) -> None:
     w1 = own.plan.filter(pl.col("warehouse_id") == "W1", pl.col("sku") == "S1").row(0, named=True)
     assert w1["order_size_cover"] == 40 and w1["reorder_point"] == 125
     assert "single orders" not in w1["reason"]
+    # a planner who agrees large orders with the customer ahead caps the cover: W3 sells
+    # 10 a day, so 60 days of its demand is 600, and the reason says what was capped
+    capped = run_replenishment(
+        db_path, config=TEXTBOOK.model_copy(update={"order_size_cover_max_days": 60})
+    )
+    w3 = capped.plan.filter(pl.col("warehouse_id") == "W3").row(0, named=True)
+    assert w3["order_size_cover"] == 600 and w3["reorder_point"] == 600
+    assert (
+        "days of up to 900 made 98% of last year's units of it here, capped at 60 days of "
+        "demand (600): a larger order needs notice from the customer"
+    ) in w3["reason"]
 
 
 def test_default_transfers_keep_the_giver_at_its_reorder_point(db_path: Path) -> None:
