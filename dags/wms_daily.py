@@ -69,6 +69,7 @@ def _context(as_of: str | None = None) -> RunContext:
         csv=bool(params.get("csv")),
         keep_runs=settings.feeds_keep_runs,
         ingest_workers=settings.ingest_workers,
+        plan=settings.plan,
     )
 
 

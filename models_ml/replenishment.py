@@ -17,84 +17,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Literal
 
 import duckdb
 import numpy as np
 import polars as pl
-from pydantic import BaseModel, Field
 
 from models_ml import policy
+from models_ml.plan_config import PlanConfig
 
 log = logging.getLogger(__name__)
 
 
 # Where stock positions come from (../shared/EXTRACTS.md), for messages a planner acts on
 STOCK_SOURCES = "erp/stock_snapshots.csv, erp/stock_movements.csv"
-
-
-class PlanConfig(BaseModel):
-    """Business parameters of the plan (every one is shown beside the result it drives)."""
-
-    service_levels: dict[str, float] = Field(
-        default_factory=lambda: {"A": 0.98, "B": 0.95, "C": 0.90},
-        description="cycle service level target per ABC class",
-    )
-    high_value_service_level: float = 0.99
-    high_value_tiers: tuple[str, ...] = ("high_value",)
-    high_value_share: float = Field(
-        0.85,
-        description="share of a SKU's units (at that warehouse, last 365 d) bought by "
-        "high-value customers from which its target is raised",
-    )
-    order_cost_cny: float = Field(100.0, description="K: cost of placing one order line")
-    holding_rate: float = Field(0.25, description="h: holding cost per year, share of unit cost")
-    review_days: int = Field(1, description="days between reviews (daily review: 1)")
-    history_days: int = Field(56, description="days of history behind the fallback forecast")
-    lead_time_variability: bool = Field(
-        True, description="add the σ_L term from received purchase orders to safety stock"
-    )
-    min_receipts_for_lead_time_sd: int = 3
-    stale_position_days: int = Field(
-        7,
-        description="warn when the stock position the plan starts from is more than this "
-        "many days before the run date (no drop since brought stock records)",
-    )
-    transfer_km_per_day: float = 600.0
-    order_size_cover: bool = Field(
-        True,
-        description="raise the reorder point to the day's demand below which the service-level "
-        "share of last year's units fell (one B2B order can exceed the lead-time forecast)",
-    )
-    order_size_cover_network: bool = Field(
-        True,
-        description="the cover is at least the same quantile of the SKU's days at every "
-        "warehouse together (a warehouse with few sales has seen too few orders)",
-    )
-    cover_history_days: int = Field(365, description="days of demand behind the order-size cover")
-    order_size_cover_max_days: float | None = Field(
-        None,
-        gt=0,
-        description="at most this many days of the cell's demand in the order-size cover: "
-        "a larger single order is one to agree with the customer ahead of time, not stock to "
-        "hold all year (the reason says when the cap applies). None (default): no cap; on "
-        "the demo world a cap of 365 days costs the plan its fill-rate target (docs/"
-        "REPLENISHMENT.md)",
-    )
-    transfer_trigger: Literal[
-        "reorder_point_or_cover", "reorder_point", "stockout_within_lead_time"
-    ] = Field(
-        "reorder_point_or_cover",
-        description="when a warehouse takes a sister's stock: when it would purchase (at or "
-        "below its reorder point) or its stock will not last until a transfer could arrive "
-        "(default); only when it would purchase; or only when it would purchase and runs "
-        "out within its lead time (the issue's first wording)",
-    )
-    transfer_source: Literal["above_reorder_point", "above_order_up_to"] = Field(
-        "above_reorder_point",
-        description="what a sister warehouse gives: whatever keeps it at its reorder point and "
-        "its own local cover (default), or only stock above its order-up-to level",
-    )
 
 
 @dataclass

@@ -297,6 +297,47 @@ def test_plan_on_a_known_world(db_path: Path) -> None:
     assert plan["W1S2"]["reason"].startswith("discontinued")
 
 
+def test_a_planner_sets_the_business_parameters_in_the_environment(
+    db_path: Path, tmp_path: Path, monkeypatch
+) -> None:
+    """WMSIGHT_PLAN__* settings reach `wmsight plan` (and, through the run context, the
+    plan stage of `wmsight run` and Airflow); a bad one exits naming it, planning nothing."""
+    from wmsight.cli import app
+    from wmsight.config import load_settings
+    from wmsight.runner import RunContext
+    from wmsight.stages import plan_stage
+
+    _known_world(db_path)
+    monkeypatch.setenv("WMSIGHT_PLAN__SERVICE_LEVELS", '{"A": 0.9, "B": 0.8, "C": 0.7}')
+    monkeypatch.setenv("WMSIGHT_PLAN__HIGH_VALUE_SHARE", "0.9")  # W1's 80 % is not enough
+    monkeypatch.setenv("WMSIGHT_PLAN__ORDER_COST_CNY", "8")
+    monkeypatch.setenv("WMSIGHT_PLAN__HOLDING_RATE", "0.0225")
+    result = CliRunner().invoke(app, ["plan", "--db", str(db_path)])
+    assert result.exit_code == 0, result.output
+    targets = "SELECT warehouse_id, service_level_target, eoq FROM ml.replenishment_plan "
+    textbook_eoq = pytest.approx(math.sqrt(2 * 3650 * 8 / 0.225), abs=0.1)
+    # classes B, B, A; the defaults would give 0.99 (W1's high-value buyers), 0.95, 0.98
+    assert query(db_path, targets + "WHERE sku = 'S1' ORDER BY 1") == [
+        ("W1", 0.8, textbook_eoq),
+        ("W2", 0.8, textbook_eoq),
+        ("W3", 0.9, textbook_eoq),
+    ]
+    settings = load_settings()
+    plan_stage(RunContext(tmp_path, db_path, tmp_path / "feeds", plan=settings.plan))
+    assert query(db_path, targets + "WHERE warehouse_id = 'W3'")[0][1] == 0.9
+
+    monkeypatch.setenv("WMSIGHT_PLAN__SERVICE_LEVELS", '{"A": 98, "B": 0.95, "C": 0.9}')
+    monkeypatch.setenv("WMSIGHT_PLAN__HOLDING_RATE", "-1")
+    with duckdb.connect(str(db_path)) as con:
+        con.execute("DELETE FROM ml.replenishment_plan")
+    result = CliRunner().invoke(app, ["plan", "--db", str(db_path)])
+    assert result.exit_code == 2
+    output = " ".join(result.output.split())
+    assert "WMSIGHT_PLAN__SERVICE_LEVELS" in output and "class A: 98" in output
+    assert "WMSIGHT_PLAN__HOLDING_RATE" in output and "greater than 0" in output
+    assert query(db_path, "SELECT count(*) FROM ml.replenishment_plan") == [(0,)]
+
+
 def test_a_plan_from_an_old_stock_position_says_so(db_path: Path, tmp_path: Path) -> None:
     """Weeks of drops without stock records: the plan still starts from the last position
     (a missing file means unchanged), and the planner is told how old it is."""

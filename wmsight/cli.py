@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from rich.console import Console
 from rich.logging import RichHandler
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -85,6 +85,24 @@ def _lock_busy_exits() -> Iterator[None]:
         raise typer.Exit(code=2) from error
 
 
+def _environment_name(loc: tuple[int | str, ...]) -> str:
+    """The WMSIGHT_* variable that sets the value at `loc`: nested settings join their
+    fields with __ (plan.order_cost_cny → WMSIGHT_PLAN__ORDER_COST_CNY); a key inside a
+    value (service_levels' A) is part of that variable's value, not of its name."""
+    fields, model = [], Settings
+    for part in loc:
+        if model is None or part not in model.model_fields:
+            break
+        fields.append(str(part))
+        annotation = model.model_fields[part].annotation
+        model = (
+            annotation
+            if isinstance(annotation, type) and issubclass(annotation, BaseModel)
+            else None
+        )
+    return "WMSIGHT_" + "__".join(fields).upper()
+
+
 def _settings(**overrides: object) -> Settings:
     """The settings, or a clear exit naming each bad WMSIGHT_* value (not a traceback)."""
     try:
@@ -93,8 +111,8 @@ def _settings(**overrides: object) -> Settings:
         for problem in error.errors():
             name = ".".join(str(part) for part in problem["loc"])
             console.print(  # (no markup: the value is the user's text, brackets and all)
-                f"setting {name} (WMSIGHT_{name.upper()}) = {problem.get('input')!r}: "
-                f"{problem['msg']}",
+                f"setting {name} ({_environment_name(problem['loc'])}) = "
+                f"{problem.get('input')!r}: {problem['msg']}",
                 style="red",
                 markup=False,
             )
@@ -326,7 +344,7 @@ def plan(
     _setup_logging(settings.log_level)
     with _writing(settings.db_path, "wmsight plan"), console.status("planning …"):
         try:
-            result = run_replenishment(settings.db_path, as_of=_as_of(as_of))
+            result = run_replenishment(settings.db_path, as_of=_as_of(as_of), config=settings.plan)
         except PlanInputError as error:
             console.print(f"[red]no plan: {error}[/red]")
             raise typer.Exit(code=1) from error
@@ -410,6 +428,7 @@ def run(
         keep_runs=keep_runs or settings.feeds_keep_runs,
         ingest_workers=settings.ingest_workers,
         drops_up_to=_as_of(as_of),
+        plan=settings.plan,
     )
     status = console.status("")
     status.start()
@@ -509,7 +528,10 @@ def simulate(
         _writing(settings.db_path, "wmsight simulate"),
         console.status(f"replaying {warmup_weeks} + {weeks} weeks …"),
     ):
-        result = run_simulation(settings.db_path, SimConfig(weeks=weeks, warmup_weeks=warmup_weeks))
+        result = run_simulation(
+            settings.db_path,
+            SimConfig(weeks=weeks, warmup_weeks=warmup_weeks, plan=settings.plan),
+        )
     table = Table(title=f"replenishment backtest {result.start} – {result.end}")
     columns = {
         "policy": "policy",

@@ -1,7 +1,10 @@
-"""Configuration: command-line flags win, then WMSIGHT_* environment variables, then defaults.
+"""Configuration: command-line flags win, then WMSIGHT_* environment variables (or a .env
+file), then defaults.
 
 The defaults point at the embedded demo world under ./demo_data, so a first try
-needs no setup at all.
+needs no setup at all. The plan's business parameters are nested under `plan`:
+WMSIGHT_PLAN__ORDER_COST_CNY=80, WMSIGHT_PLAN__SERVICE_LEVELS='{"A": 0.97, "B": 0.95,
+"C": 0.9}' (docs/REPLENISHMENT.md lists them).
 """
 
 from __future__ import annotations
@@ -11,13 +14,17 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from models_ml.plan_config import PlanConfig
+
 DEMO_ROOT = Path("demo_data")
 
 
 class Settings(BaseSettings):
     """Where wmsight reads extracts, keeps its warehouse and publishes feeds."""
 
-    model_config = SettingsConfigDict(env_prefix="WMSIGHT_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="WMSIGHT_", env_file=".env", extra="ignore", env_nested_delimiter="__"
+    )
 
     extracts_dir: Path = DEMO_ROOT / "extracts"
     db_path: Path = DEMO_ROOT / "wmsight.duckdb"
@@ -33,6 +40,9 @@ class Settings(BaseSettings):
     dashboard_users: Path | None = None
     # signs the dashboard's login cookie; None: the users file's own key
     dashboard_cookie_key: SecretStr | None = None
+    # the replenishment plan's business parameters (service levels, costs, the cover's
+    # cap …), the same for `wmsight run`, `wmsight plan`, `wmsight simulate` and Airflow
+    plan: PlanConfig = Field(default_factory=PlanConfig)
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -17,8 +17,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
+
+if TYPE_CHECKING:
+    from models_ml.plan_config import PlanConfig
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +39,7 @@ class RunContext:
     # drops dated after this are not loaded: set when a run's as-of date is asked for, so
     # that a run as of an earlier date replays what was known then
     drops_up_to: date | None = None
+    plan: PlanConfig | None = None  # the plan's business parameters (None: the defaults)
 
 
 @dataclass

@@ -83,7 +83,7 @@ def plan_stage(context: RunContext) -> StageOutcome:
     from models_ml.replenishment import PlanInputError, run_replenishment
 
     try:
-        result = run_replenishment(context.db_path, as_of=context.as_of)
+        result = run_replenishment(context.db_path, as_of=context.as_of, config=context.plan)
     except PlanInputError as error:
         # e.g. a business without stock snapshots: forecasts and the rest still publish
         return StageOutcome(summary=f"skipped — {error}", skipped=True)
