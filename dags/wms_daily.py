@@ -69,6 +69,7 @@ def _context(as_of: str | None = None) -> RunContext:
         csv=bool(params.get("csv")),
         keep_runs=settings.feeds_keep_runs,
         ingest_workers=settings.ingest_workers,
+        forecast=settings.forecast,
         plan=settings.plan,
     )
 
@@ -234,14 +235,16 @@ def wms_daily():
     # and to write its warehouse's rows, so the mapped tasks fit in parallel.
     @task(map_index_template="{{ task.op_kwargs['warehouse'] }}")
     def forecast(warehouse: str, as_of: str | None) -> dict:
-        from models_ml.forecast import ForecastConfig, run_forecast
+        from models_ml.forecast import run_forecast
 
         context = _context(as_of)
         result = run_forecast(
             context.db_path,
             warehouses=[warehouse],
             as_of=context.as_of,
-            config=ForecastConfig(workers=_forecast_workers()),
+            config=context.forecast.model_copy(
+                update={"workers": _forecast_workers() or context.forecast.workers}
+            ),
             lock_wait_seconds=LOCK_WAIT_SECONDS,
         )
         print(result.summary())

@@ -46,12 +46,11 @@ import duckdb
 import numpy as np
 import polars as pl
 
-from models_ml import forecast_models as fm
 from models_ml import refit
 from models_ml.calendar import calendar_events, promotion_discounts
 from models_ml.demand import ForecastInputs, load_inputs
+from models_ml.forecast_config import ForecastConfig
 from models_ml.forecast_models import (
-    BacktestSettings,
     SeriesResult,
     SeriesTask,
     forecast_chunk,
@@ -61,45 +60,7 @@ from models_ml.forecast_models import (
 log = logging.getLogger(__name__)
 
 PROPHET_ROUTES = ("prophet_daily", "prophet_weekly")
-Z80 = 1.2815515655446004
 EPOCH = date(1970, 1, 1)
-
-
-@dataclass(frozen=True)
-class ForecastConfig:
-    horizon_days: int = 56
-    n_origins: int = 3
-    origin_step_days: int = 28
-    min_train_days: int = 56
-    adi_threshold: float = 1.32
-    cv2_threshold: float = 0.49
-    classification_window_days: int = 365
-    new_history_days: int = 56  # first demand less than this many days ago: new
-    prophet_min_history_days: int = 182
-    discontinued_after_days: int = 91  # no demand for longer than this: discontinued
-    category_shrink_days: int = 28  # a new SKU's own rate weighs n / (n + 28)
-    interval: float = 0.8
-    include_cancelled: bool = False
-    chinese_calendar: bool = True  # holidays and festivals for Prophet (off for other markets)
-    workers: int | None = None  # None: one per CPU; 1: in this process
-    # each series is fitted again at least this often, reused in between (models_ml/refit)
-    refit_every_days: int = 7
-
-    def backtest(self) -> BacktestSettings:
-        return BacktestSettings(
-            horizon=self.horizon_days,
-            n_origins=self.n_origins,
-            origin_step=self.origin_step_days,
-            min_train_days=self.min_train_days,
-            interval=self.interval,
-        )
-
-    def fit_settings(self) -> str:
-        """What a stored fit depends on besides its data (a change refits every series):
-        these settings and the version of the methods."""
-        return repr(
-            (self.backtest(), self.chinese_calendar, self.include_cancelled, fm.METHOD_VERSION)
-        )
 
 
 @dataclass
@@ -435,6 +396,7 @@ def category_forecasts(
     )
     own_total = {(w, s): t for w, s, t in own.iter_rows()}
     k = config.category_shrink_days
+    z = config.interval_z()
     first_day = as_of + timedelta(days=1)
     weekdays = (np.arange(h) + first_day.weekday()) % 7
     results = []
@@ -457,8 +419,8 @@ def category_forecasts(
                     f"over {n} d → {rate:.2f}/d; no backtest (history too short)"
                 ),
                 yhat=yhat,
-                yhat_lower=np.clip(yhat - Z80 * sd, 0.0, None),
-                yhat_upper=yhat + Z80 * sd,
+                yhat_lower=np.clip(yhat - z * sd, 0.0, None),
+                yhat_upper=yhat + z * sd,
                 metrics={"n_origins": 0.0, "error_sd_daily": sd, "mean_daily_demand": own_rate},
             )
         )
@@ -480,12 +442,13 @@ def _error_ratio(results: list[SeriesResult]) -> dict[str, float]:
 
 def build_forecasts(
     inputs: ForecastInputs,
-    config: ForecastConfig = ForecastConfig(),
+    config: ForecastConfig | None = None,
     on_progress: Callable[[int, int], None] | None = None,
     stored_fits: dict[tuple[str, str], refit.StoredFit] | None = None,
 ) -> ForecastTables:
     """Data in, tables out: classification, backtests, forecasts (no database).
     `stored_fits`: earlier runs' fits that may be reused (models_ml/refit)."""
+    config = config or ForecastConfig()
     as_of, h = inputs.as_of, config.horizon_days
     series = classify(inputs, config)
     tasks, wh_shares = build_tasks(inputs, series, config)
@@ -733,7 +696,7 @@ def run_forecast(
     db_path: Path | str,
     warehouses: list[str] | None = None,
     as_of: date | None = None,
-    config: ForecastConfig = ForecastConfig(),
+    config: ForecastConfig | None = None,
     on_progress: Callable[[int, int], None] | None = None,
     lock_wait_seconds: float | None = None,
 ) -> ForecastRun:
@@ -743,6 +706,7 @@ def run_forecast(
     number: take the lock (waiting up to that long) only to read the inputs and again
     to write the result, so per-warehouse runs fit in parallel with no lock and no open
     DuckDB connection; the write replaces only their warehouses' rows."""
+    config = config or ForecastConfig()
     started = time.perf_counter()
     db_path = Path(db_path)
     if (config.workers or os.cpu_count() or 1) > 1:

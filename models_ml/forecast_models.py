@@ -33,6 +33,8 @@ from datetime import date, timedelta
 
 import numpy as np
 
+from models_ml.forecast_config import interval_z
+
 SEED = 20251130
 # raise when a method forecasts differently from the same inputs: every stored fit of an
 # older version is then fitted again (ForecastConfig.fit_settings, models_ml/refit).
@@ -606,7 +608,7 @@ def forecast_series(task: SeriesTask, settings: BacktestSettings) -> SeriesResul
     else:
         metrics["mean_daily_demand"] = float(y.mean()) if len(y) else 0.0
         sd = math.sqrt(max(metrics["mean_daily_demand"], 0.0))
-        z = 1.2815515655446004  # 80 % two-sided
+        z = interval_z(settings.interval)
         lower, upper = yhat - z * sd, yhat + z * sd
         metrics["error_sd_daily"] = sd
     metrics["fit_seconds"] = time.perf_counter() - started

@@ -493,3 +493,43 @@ def test_forecast_rows_sharing_a_key_are_refused_before_anything_is_written(
     with pytest.raises(ValueError, match=r"ml.demand_forecast: 2 rows share their key"):
         write_forecasts(world, doubled)
     assert _rows(world, "demand_forecast").equals(before)
+
+
+def test_the_horizon_comes_from_the_settings(world: Path, monkeypatch) -> None:
+    """WMSIGHT_FORECAST__* settings reach the forecast stage of `wmsight run` (and
+    Airflow's tasks) through the run context; a bad one exits naming it."""
+    from typer.testing import CliRunner
+
+    from wmsight.cli import app
+    from wmsight.config import load_settings
+    from wmsight.runner import RunContext
+    from wmsight.stages import forecast_stage
+
+    monkeypatch.setenv("WMSIGHT_FORECAST__HORIZON_DAYS", "14")
+    monkeypatch.setenv("WMSIGHT_FORECAST__WORKERS", "1")
+    settings = load_settings()
+    forecast_stage(RunContext(world, world, world.parent, forecast=settings.forecast))
+    days = _table(
+        world,
+        """SELECT f.warehouse_id, f.sku, count(*) AS n, min(f.date) - s.as_of AS first,
+                  max(f.date) - s.as_of AS last
+           FROM ml.demand_forecast f JOIN ml.forecast_series s USING (warehouse_id, sku)
+           GROUP BY f.warehouse_id, f.sku, s.as_of""",
+    )
+    assert days.height > 0
+    assert days["n"].unique().to_list() == [14]
+    assert (days["first"].unique().to_list(), days["last"].unique().to_list()) == ([1], [14])
+
+    monkeypatch.setenv("WMSIGHT_FORECAST__HORIZON_DAYS", "3")
+    result = CliRunner().invoke(app, ["forecast", "--db", str(world)])
+    assert result.exit_code == 2
+    output = " ".join(result.output.split())
+    assert "WMSIGHT_FORECAST__HORIZON_DAYS" in output and "greater than or equal to 7" in output
+
+
+def test_the_interval_quantile_follows_its_coverage() -> None:
+    from models_ml.forecast_config import interval_z
+
+    assert interval_z(0.8) == pytest.approx(1.2816, abs=1e-4)
+    assert interval_z(0.95) == pytest.approx(1.9600, abs=1e-4)
+    assert ForecastConfig(interval=0.95).interval_z() == pytest.approx(1.9600, abs=1e-4)

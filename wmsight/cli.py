@@ -284,7 +284,8 @@ def forecast(
         ),
     ] = 120.0,
 ) -> None:
-    """Forecast demand per warehouse × SKU for the next 8 weeks into the ml schema.
+    """Forecast demand per warehouse × SKU for the next 8 weeks into the ml schema
+    (WMSIGHT_FORECAST__HORIZON_DAYS and the other WMSIGHT_FORECAST__* settings change it).
 
     Every series is classified (smooth, erratic, intermittent, lumpy, new, discontinued),
     routed to Prophet, Croston SBA / TSB or a category profile, and backtested against
@@ -293,7 +294,7 @@ def forecast(
     the inputs and to write the results, so runs for different warehouses fit in parallel.
     """
     from models_ml.demand import NoDemandData
-    from models_ml.forecast import ForecastConfig, run_forecast
+    from models_ml.forecast import run_forecast
 
     settings = _settings(db_path=db)
     _setup_logging(settings.log_level)
@@ -314,7 +315,9 @@ def forecast(
                 settings.db_path,
                 warehouses=warehouse or None,
                 as_of=_as_of(as_of),
-                config=ForecastConfig(workers=workers),
+                config=settings.forecast.model_copy(
+                    update={"workers": workers or settings.forecast.workers}
+                ),
                 on_progress=lambda done, total: progress.update(task, completed=done, total=total),
                 lock_wait_seconds=lock_wait,
             )
@@ -428,6 +431,7 @@ def run(
         keep_runs=keep_runs or settings.feeds_keep_runs,
         ingest_workers=settings.ingest_workers,
         drops_up_to=_as_of(as_of),
+        forecast=settings.forecast,
         plan=settings.plan,
     )
     status = console.status("")

@@ -2,7 +2,8 @@
 file), then defaults.
 
 The defaults point at the embedded demo world under ./demo_data, so a first try
-needs no setup at all. The plan's business parameters are nested under `plan`:
+needs no setup at all. The forecast's and the plan's parameters are nested under
+`forecast` and `plan`: WMSIGHT_FORECAST__HORIZON_DAYS=28,
 WMSIGHT_PLAN__ORDER_COST_CNY=80, WMSIGHT_PLAN__SERVICE_LEVELS='{"A": 0.97, "B": 0.95,
 "C": 0.9}' (docs/REPLENISHMENT.md lists them).
 """
@@ -14,6 +15,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from models_ml.forecast_config import ForecastConfig
 from models_ml.plan_config import PlanConfig
 
 DEMO_ROOT = Path("demo_data")
@@ -43,6 +45,8 @@ class Settings(BaseSettings):
     # the replenishment plan's business parameters (service levels, costs, the cover's
     # cap …), the same for `wmsight run`, `wmsight plan`, `wmsight simulate` and Airflow
     plan: PlanConfig = Field(default_factory=PlanConfig)
+    # the forecast's horizon, backtest and classification (WMSIGHT_FORECAST__HORIZON_DAYS …)
+    forecast: ForecastConfig = Field(default_factory=ForecastConfig)
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 import duckdb
 
 if TYPE_CHECKING:
+    from models_ml.forecast_config import ForecastConfig
     from models_ml.plan_config import PlanConfig
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ class RunContext:
     # drops dated after this are not loaded: set when a run's as-of date is asked for, so
     # that a run as of an earlier date replays what was known then
     drops_up_to: date | None = None
+    forecast: ForecastConfig | None = None  # horizon, backtest … (None: the defaults)
     plan: PlanConfig | None = None  # the plan's business parameters (None: the defaults)
 
 

@@ -58,7 +58,7 @@ def forecast_stage(context: RunContext) -> StageOutcome:
     from models_ml.forecast import run_forecast
 
     try:
-        result = run_forecast(context.db_path, as_of=context.as_of)
+        result = run_forecast(context.db_path, as_of=context.as_of, config=context.forecast)
     except NoDemandData as error:  # e.g. a CRM-only first try: customers and feedback publish
         return StageOutcome(summary=f"skipped — {error}", skipped=True)
     if result.series == 0:
