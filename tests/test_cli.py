@@ -114,6 +114,33 @@ def test_a_bad_setting_exits_naming_it_without_a_traceback(
     assert query(db_path, "SELECT count(*) FROM raw.erp__products") == [(1,)]
 
 
+def test_settings_lists_every_value_with_its_variable(monkeypatch) -> None:
+    monkeypatch.setenv("WMSIGHT_PLAN__ORDER_COST_CNY", "80")
+    monkeypatch.setenv("WMSIGHT_FORECAST__HORIZON_DAYS", "28")
+    monkeypatch.setenv("WMSIGHT_DASHBOARD_COOKIE_KEY", "do-not-print-me")
+    result = runner.invoke(app, ["settings"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    rows = {
+        cells[0]: cells[1:]
+        for line in result.output.splitlines()
+        if len(cells := [c.strip() for c in line.strip("│ ").split("│")]) == 4
+    }
+    assert rows["plan.order_cost_cny"] == ["80.0", "WMSIGHT_PLAN__ORDER_COST_CNY", "given"]
+    assert rows["forecast.horizon_days"] == ["28", "WMSIGHT_FORECAST__HORIZON_DAYS", "given"]
+    assert rows["plan.service_levels"] == [
+        '{"A": 0.98, "B": 0.95, "C": 0.9}',
+        "WMSIGHT_PLAN__SERVICE_LEVELS",
+        "default",
+    ]
+    assert rows["plan.order_size_cover_max_days"][0] == "(none)"
+    assert rows["dashboard_cookie_key"][0] == "**********"
+    assert "do-not-print-me" not in result.output
+    # a bad value is named, as by every other command
+    monkeypatch.setenv("WMSIGHT_FORECAST__INTERVAL", "80")
+    result = runner.invoke(app, ["settings"])
+    assert result.exit_code == 2 and "WMSIGHT_FORECAST__INTERVAL" in result.output
+
+
 def test_runner_stops_at_the_first_failing_stage(tmp_path: Path) -> None:
     ran = []
 

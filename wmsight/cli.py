@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -568,6 +569,37 @@ def simulate(
             )
     console.print(result.verdict())
     console.print(f"{result.seconds:.1f} s; results in ml.simulation_results")
+
+
+def _setting_rows(model: BaseModel, path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
+    """(setting, value as it would be written in the environment, its variable, whether it
+    was given or is the default) for every leaf of the settings, nested ones included."""
+    for name in type(model).model_fields:
+        value, where = getattr(model, name), (*path, name)
+        if isinstance(value, BaseModel):
+            yield from _setting_rows(value, where)
+            continue
+        if isinstance(value, dict | tuple | list):
+            text = json.dumps(value, ensure_ascii=False)
+        else:
+            text = "(none)" if value is None else str(value)  # a SecretStr: **********
+        given = "given" if name in model.model_fields_set else "default"
+        yield ".".join(where), text, _environment_name(where), given
+
+
+@app.command("settings")
+def show_settings() -> None:
+    """Print every setting in force: its value, the WMSIGHT_* variable (or .env line) that
+    sets it, and whether it was given or is the default. Secrets are masked.
+
+    To check a deployment's configuration before a run; a bad value exits naming it."""
+    settings = _settings()
+    table = Table(title="wmsight settings (WMSIGHT_* environment and .env)")
+    for column in ("setting", "value", "variable", "source"):
+        table.add_column(column, overflow="fold")
+    for row in _setting_rows(settings):
+        table.add_row(*row)
+    console.print(table)
 
 
 @app.command()
