@@ -189,6 +189,9 @@ def test_a_dag_run_with_no_warehouse_to_forecast_still_publishes(manifest, tmp_p
     returncode, output = dags_test()
     assert returncode == 0, output[-5000:]
     assert "DagRun Finished" in output and "state=success" in output
+    # the build ran its models and data tests, not the SQL's unit tests (CI runs those)
+    assert "START sql table model marts.dim_customer" in output
+    assert "data test" in output and "unit_test" not in output
     feeds = json.loads((tmp_path / "feeds" / "latest" / "_manifest.json").read_text())["feeds"]
     assert feeds["customer_360"]["status"] == "published"
     assert feeds["customer_360"]["rows"] == 1  # one buyer, three orders
