@@ -10,6 +10,7 @@ from extract_builder import DROP, good, good_order, write_csv, write_orders
 from typer.testing import CliRunner
 
 from wmsight.cli import app
+from wmsight.config import Settings
 from wmsight.runner import RunContext, Stage, StageOutcome, run_stages
 
 runner = CliRunner()
@@ -114,27 +115,32 @@ def test_a_bad_setting_exits_naming_it_without_a_traceback(
     assert query(db_path, "SELECT count(*) FROM raw.erp__products") == [(1,)]
 
 
-def test_settings_lists_every_value_with_its_variable(monkeypatch) -> None:
+def test_settings_lists_every_value_as_the_line_that_sets_it(monkeypatch, tmp_path: Path) -> None:
     monkeypatch.setenv("WMSIGHT_PLAN__ORDER_COST_CNY", "80")
     monkeypatch.setenv("WMSIGHT_FORECAST__HORIZON_DAYS", "28")
     monkeypatch.setenv("WMSIGHT_DASHBOARD_COOKIE_KEY", "do-not-print-me")
-    result = runner.invoke(app, ["settings"], env={"COLUMNS": "200"})
+    result = runner.invoke(app, ["settings"])
     assert result.exit_code == 0, result.output
-    rows = {
-        cells[0]: cells[1:]
-        for line in result.output.splitlines()
-        if len(cells := [c.strip() for c in line.strip("│ ").split("│")]) == 4
-    }
-    assert rows["plan.order_cost_cny"] == ["80.0", "WMSIGHT_PLAN__ORDER_COST_CNY", "given"]
-    assert rows["forecast.horizon_days"] == ["28", "WMSIGHT_FORECAST__HORIZON_DAYS", "given"]
-    assert rows["plan.service_levels"] == [
-        '{"A": 0.98, "B": 0.95, "C": 0.9}',
-        "WMSIGHT_PLAN__SERVICE_LEVELS",
-        "default",
-    ]
-    assert rows["plan.order_size_cover_max_days"][0] == "(none)"
-    assert rows["dashboard_cookie_key"][0] == "**********"
+    lines = result.output.splitlines()
+    assert "WMSIGHT_PLAN__ORDER_COST_CNY=80.0  # given" in lines
+    assert "WMSIGHT_FORECAST__HORIZON_DAYS=28  # given" in lines
+    assert "WMSIGHT_PLAN__HOLDING_RATE=0.25  # default" in lines
+    assert """WMSIGHT_PLAN__SERVICE_LEVELS='{"A": 0.98, "B": 0.95, "C": 0.9}'  # default""" in lines
+    assert "# WMSIGHT_PLAN__ORDER_SIZE_COVER_MAX_DAYS=  # default: none" in lines
+    assert "# WMSIGHT_DASHBOARD_COOKIE_KEY=**********  # given (a secret, not shown)" in lines
     assert "do-not-print-me" not in result.output
+    # every plan and forecast setting is listed, each once
+    variables = [line.lstrip("# ").split("=")[0] for line in lines]
+    assert len(variables) == len(set(variables)) > 40
+    # the lines are a .env: read back alone, they give the same settings
+    given = Settings()
+    (tmp_path / "settings.env").write_text(result.output, encoding="utf-8")
+    for name in ("WMSIGHT_PLAN__ORDER_COST_CNY", "WMSIGHT_FORECAST__HORIZON_DAYS"):
+        monkeypatch.delenv(name)
+    read_back = Settings(_env_file=tmp_path / "settings.env")
+    assert read_back.model_dump(exclude={"dashboard_cookie_key"}) == given.model_dump(
+        exclude={"dashboard_cookie_key"}
+    )
     # a bad value is named, as by every other command
     monkeypatch.setenv("WMSIGHT_FORECAST__INTERVAL", "80")
     result = runner.invoke(app, ["settings"])

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, SecretStr, ValidationError
 from rich.console import Console
 from rich.logging import RichHandler
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -571,35 +571,36 @@ def simulate(
     console.print(f"{result.seconds:.1f} s; results in ml.simulation_results")
 
 
-def _setting_rows(model: BaseModel, path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
-    """(setting, value as it would be written in the environment, its variable, whether it
-    was given or is the default) for every leaf of the settings, nested ones included."""
+def _setting_lines(model: BaseModel, path: tuple[str, ...] = ()) -> Iterator[str]:
+    """Every leaf of the settings, nested ones included, as the .env line that would set
+    it, with whether it was given or is the default. An unset optional value and a secret
+    are commented out: copied into a .env, neither line may set anything."""
     for name in type(model).model_fields:
         value, where = getattr(model, name), (*path, name)
         if isinstance(value, BaseModel):
-            yield from _setting_rows(value, where)
+            yield from _setting_lines(value, where)
             continue
-        if isinstance(value, dict | tuple | list):
-            text = json.dumps(value, ensure_ascii=False)
+        source = "given" if name in model.model_fields_set else "default"
+        variable = _environment_name(where)
+        if value is None:
+            yield f"# {variable}=  # {source}: none"
+        elif isinstance(value, SecretStr):
+            yield f"# {variable}={value}  # {source} (a secret, not shown)"
+        elif isinstance(value, dict | tuple | list):
+            yield f"{variable}='{json.dumps(value, ensure_ascii=False)}'  # {source}"
         else:
-            text = "(none)" if value is None else str(value)  # a SecretStr: **********
-        given = "given" if name in model.model_fields_set else "default"
-        yield ".".join(where), text, _environment_name(where), given
+            yield f"{variable}={value}  # {source}"
 
 
 @app.command("settings")
 def show_settings() -> None:
-    """Print every setting in force: its value, the WMSIGHT_* variable (or .env line) that
-    sets it, and whether it was given or is the default. Secrets are masked.
+    """Print every setting in force as the WMSIGHT_* line (environment or .env) that sets
+    it, and whether it was given or is the default. Secrets are not shown.
 
     To check a deployment's configuration before a run; a bad value exits naming it."""
     settings = _settings()
-    table = Table(title="wmsight settings (WMSIGHT_* environment and .env)")
-    for column in ("setting", "value", "variable", "source"):
-        table.add_column(column, overflow="fold")
-    for row in _setting_rows(settings):
-        table.add_row(*row)
-    console.print(table)
+    # plain lines, never wrapped: they can be copied into a .env as they are
+    typer.echo("\n".join(_setting_lines(settings)))
 
 
 @app.command()
