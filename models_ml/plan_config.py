@@ -83,6 +83,29 @@ class PlanConfig(BaseModel):
         "its own local cover (default), or only stock above its order-up-to level",
     )
 
+    def describe(self) -> str:
+        """The settings a planner asks about first, in one line, so that a printed plan or
+        replay says what it was made with."""
+        targets = " / ".join(f"{c} {self.service_levels[c]:.0%}" for c in ABC_CLASSES)
+        if not self.order_size_cover:
+            cover = "off"
+        else:
+            cover = (
+                "the network's and the warehouse's"
+                if self.order_size_cover_network
+                else "the warehouse's own"
+            ) + (
+                f", capped at {self.order_size_cover_max_days:g} days of demand"
+                if self.order_size_cover_max_days is not None
+                else ", no cap"
+            )
+        return (
+            f"service levels {targets} (high-value {self.high_value_service_level:.0%}); "
+            f"order cost {self.order_cost_cny:g} CNY, holding {self.holding_rate:.0%} a year; "
+            f"review every {self.review_days} d; order-size cover: {cover}; transfers: "
+            f"{self.transfer_trigger}, from {self.transfer_source}"
+        )
+
     @field_validator("service_levels")
     @classmethod
     def _one_target_per_class(cls, levels: dict[str, float]) -> dict[str, float]:

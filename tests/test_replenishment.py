@@ -297,6 +297,19 @@ def test_plan_on_a_known_world(db_path: Path) -> None:
     assert plan["W1S2"]["reason"].startswith("discontinued")
 
 
+def test_plan_settings_describe_themselves_in_one_line() -> None:
+    assert PlanConfig().describe() == (
+        "service levels A 98% / B 95% / C 90% (high-value 99%); order cost 100 CNY, holding "
+        "25% a year; review every 1 d; order-size cover: the network's and the warehouse's, "
+        "no cap; transfers: reorder_point_or_cover, from above_reorder_point"
+    )
+    own_capped = PlanConfig(order_size_cover_network=False, order_size_cover_max_days=60)
+    assert "order-size cover: the warehouse's own, capped at 60 days of demand;" in (
+        own_capped.describe()
+    )
+    assert "order-size cover: off;" in PlanConfig(order_size_cover=False).describe()
+
+
 def test_a_planner_sets_the_business_parameters_in_the_environment(
     db_path: Path, tmp_path: Path, monkeypatch
 ) -> None:
@@ -495,13 +508,18 @@ def test_plan_on_a_generated_world_has_a_row_and_reason_per_active_cell(warehous
 
 
 @pytest.mark.slow
-def test_simulate_command_on_a_generated_world(warehouse: Path) -> None:
+def test_simulate_command_on_a_generated_world(warehouse: Path, monkeypatch) -> None:
     from wmsight.cli import app
 
+    # the replay uses the plan's settings from the environment, and says which
+    monkeypatch.setenv("WMSIGHT_PLAN__ORDER_SIZE_COVER_MAX_DAYS", "90")
     result = CliRunner().invoke(
         app, ["simulate", "--db", str(warehouse), "--weeks", "4", "--warmup-weeks", "2"]
     )
     assert result.exit_code == 0, result.output
+    assert "order-size cover: the network's and the warehouse's, capped at 90 days of demand" in (
+        " ".join(result.output.split())
+    )
     rows = query(
         warehouse,
         "SELECT policy, count(*) FROM ml.simulation_results GROUP BY policy ORDER BY policy",

@@ -353,6 +353,7 @@ def plan(
             console.print(f"[red]no plan: {error}[/red]")
             raise typer.Exit(code=1) from error
     console.print(result.summary())
+    console.print(f"plan settings: {settings.plan.describe()}", highlight=False)
     for warning in result.warnings:
         console.print(f"[yellow]warning[/yellow] {warning}", highlight=False)
 
@@ -568,6 +569,7 @@ def simulate(
                 f"(target {row['service_level_target']:.2%}, {row['cells']} cells)"
             )
     console.print(result.verdict())
+    console.print(f"plan settings: {settings.plan.describe()}", highlight=False)
     console.print(f"{result.seconds:.1f} s; results in ml.simulation_results")
 
 
