@@ -125,7 +125,14 @@ def daily_values(publication: Publication, kpi_slice: KpiSlice) -> pl.DataFrame:
         )
     values = (
         rows.group_by("date", "metric")
-        .agg(pl.col("numerator").sum(), pl.col("denominator").sum(), pl.col("observations").sum())
+        # each group's floats summed in sorted order: polars' parallel group_by hands a
+        # group its rows in any order, and a float sum in another order can differ in its
+        # last bit, so the headline value and the chart's last point could disagree
+        .agg(
+            pl.col("numerator").sort().sum(),
+            pl.col("denominator").sort().sum(),
+            pl.col("observations").sum(),
+        )
         # rows that only carry a trailing window's denominator make no value of their own
         .filter((pl.col("observations") > 0) & (pl.col("denominator") != 0))
         .with_columns(
