@@ -49,7 +49,7 @@ import polars as pl
 from models_ml import refit
 from models_ml.calendar import calendar_events, promotion_discounts
 from models_ml.demand import ForecastInputs, load_inputs
-from models_ml.forecast_config import ForecastConfig
+from models_ml.forecast_config import ForecastConfig, interval_z
 from models_ml.forecast_models import (
     SeriesResult,
     SeriesTask,
@@ -396,7 +396,7 @@ def category_forecasts(
     )
     own_total = {(w, s): t for w, s, t in own.iter_rows()}
     k = config.category_shrink_days
-    z = config.interval_z()
+    z = interval_z(config.interval)
     first_day = as_of + timedelta(days=1)
     weekdays = (np.arange(h) + first_day.weekday()) % 7
     results = []

@@ -58,10 +58,6 @@ class ForecastConfig(BaseModel):
             interval=self.interval,
         )
 
-    def interval_z(self) -> float:
-        """The normal quantile of the interval's upper bound (0.8 → 1.2816)."""
-        return interval_z(self.interval)
-
     def fit_settings(self) -> str:
         """What a stored fit depends on besides its data (a change refits every series):
         these settings and the version of the methods."""

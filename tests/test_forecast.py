@@ -532,4 +532,3 @@ def test_the_interval_quantile_follows_its_coverage() -> None:
 
     assert interval_z(0.8) == pytest.approx(1.2816, abs=1e-4)
     assert interval_z(0.95) == pytest.approx(1.9600, abs=1e-4)
-    assert ForecastConfig(interval=0.95).interval_z() == pytest.approx(1.9600, abs=1e-4)
